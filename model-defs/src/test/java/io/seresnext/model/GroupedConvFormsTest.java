@@ -1,0 +1,90 @@
+package io.seresnext.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Form (b), C concatenated paths of stock layers, and form (c), one grouped convolution layer, are the same
+ * function: with form (c)'s weights cut into per-path pieces, both give the same outputs and the same gradients.
+ */
+class GroupedConvFormsTest {
+
+    /** {@code s1b2_path3_conv1_W} -> block s1b2, path 3, parameter conv1_W of the grouped form. */
+    private static final Pattern PATH_PARAM = Pattern.compile("(s\\d+b\\d+)_path(\\d+)_(.+)");
+
+    private final ModelSpec grouped = TinyNets.tinyCifar(20).stemChannels(3).cardinality(4).groupWidth(2)
+            .groupedConvForm(GroupedConvForm.GROUPED_LAYER).build();
+    private final ModelSpec paths = grouped.withGroupedConvForm(GroupedConvForm.CONCAT_PATHS);
+
+    /** Path i's slice of a grouped-form parameter: rows [i*d, (i+1)*d) of the first dimension. */
+    private static INDArray pathSlice(INDArray groupedParam, int path, long d) {
+        INDArray whole = groupedParam.dup(); // fresh array: see GroupSlices for why views of views are avoided
+        INDArrayIndex[] idx = new INDArrayIndex[whole.rank()];
+        idx[0] = NDArrayIndex.interval(path * d, (path + 1) * d);
+        for (int k = 1; k < idx.length; k++) {
+            idx[k] = NDArrayIndex.all();
+        }
+        return whole.get(idx);
+    }
+
+    private static String groupedName(Matcher m) {
+        return m.group(1) + "_" + m.group(3);
+    }
+
+    private static void copyWeights(ComputationGraph from, ComputationGraph to, Map<String, INDArray> source,
+            Map<String, INDArray> target) {
+        for (Map.Entry<String, INDArray> e : target.entrySet()) {
+            Matcher m = PATH_PARAM.matcher(e.getKey());
+            INDArray value = m.matches()
+                    ? pathSlice(source.get(groupedName(m)), Integer.parseInt(m.group(2)), e.getValue().size(0))
+                    : source.get(e.getKey());
+            e.getValue().assign(value.reshape(e.getValue().shape()));
+        }
+    }
+
+    @Test
+    void sameOutputsAndGradientsForTheSameWeights() {
+        ComputationGraph c = TinyNets.init(grouped, 21);
+        ComputationGraph b = TinyNets.init(paths, 22);
+        assertEquals(c.numParams(), b.numParams());
+        copyWeights(c, b, c.paramTable(), b.paramTable());
+
+        INDArray input = TinyNets.input(grouped, 4, 3);
+        INDArray labels = TinyNets.oneHot(4, grouped.numClasses());
+        INDArray outC = c.outputSingle(false, input);
+        INDArray outB = b.outputSingle(false, input);
+        assertTrue(outC.equalsWithEps(outB, 1e-12), "inference outputs differ");
+        assertTrue(c.outputSingle(true, input).equalsWithEps(b.outputSingle(true, input), 1e-12),
+                "training-mode outputs differ");
+
+        c.setInputs(input);
+        c.setLabels(labels);
+        c.computeGradientAndScore();
+        b.setInputs(input);
+        b.setLabels(labels);
+        b.computeGradientAndScore();
+        assertEquals(c.score(), b.score(), 1e-12);
+
+        Map<String, INDArray> gradC = c.gradient().gradientForVariable();
+        int compared = 0;
+        for (Map.Entry<String, INDArray> e : b.gradient().gradientForVariable().entrySet()) {
+            Matcher m = PATH_PARAM.matcher(e.getKey());
+            INDArray expected = m.matches()
+                    ? pathSlice(gradC.get(groupedName(m)), Integer.parseInt(m.group(2)), e.getValue().size(0))
+                    : gradC.get(e.getKey());
+            assertTrue(expected.reshape(e.getValue().shape()).equalsWithEps(e.getValue(), 1e-10),
+                    "gradient of " + e.getKey() + " differs");
+            compared++;
+        }
+        assertTrue(compared > 100, "only " + compared + " gradients compared");
+    }
+}
