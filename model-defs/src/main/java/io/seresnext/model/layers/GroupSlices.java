@@ -7,10 +7,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * Views into parameter, gradient and activation arrays, sharing their buffers.
  *
  * <p>Built from shape, strides and offset directly: ND4J 1.0.0-M2.1's {@code INDArray.get(interval(...))} returned
- * an empty array for some blocks of a parameter view (e.g. rows 64..80 of a [128, 16, 3, 3] weight that sits
- * at an offset inside the network's flattened parameters), and parameter views cut that way were silently
- * detached from the network's parameters. {@code GroupedConvolutionFormsTest} and the whole-network gradient checks
- * fail without these views.
+ * an empty array for some blocks of a parameter view (rows 64..80 of the [128, 16, 3, 3] grouped weight of
+ * {@code seresnext29_8x16d_w1}, which sits at an offset inside the network's flattened parameters), so the native
+ * op failed with "Op validation failed". {@code PresetShapeTest.forwardPassGivesClassProbabilities} fails without
+ * these views. Parameter views are cut the same way for consistency.
  */
 final class GroupSlices {
 

@@ -1,0 +1,111 @@
+package io.seresnext.job.bench;
+
+import io.seresnext.job.cli.Command;
+import io.seresnext.model.ParameterCount;
+import io.seresnext.model.SeResNeXtGraph;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+/**
+ * Training-step throughput of one model in this JVM, measured as {@code shared/reference/bench_cpu.py} measures
+ * PyTorch: synthetic data, one SGD-with-momentum step (forward, cross-entropy, backward, update) per minibatch,
+ * median images/sec over the timed steps after warm-up, and the process's peak RSS.
+ */
+public final class ModelBenchmark {
+
+    private ModelBenchmark() {
+    }
+
+    public static Map<String, Object> run(Command.BenchModel b) throws IOException {
+        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(b.spec(),
+                new NeuralNetConfiguration.Builder().seed(0).dataType(DataType.FLOAT)
+                        .updater(new Nesterovs(0.01, 0.9)).weightInit(WeightInit.RELU)));
+        net.init();
+        Nd4j.getRandom().setSeed(0);
+        INDArray x = Nd4j.randn(DataType.FLOAT, b.batch(), b.spec().inputChannels(), b.spec().inputHeight(),
+                b.spec().inputWidth());
+        INDArray y = Nd4j.zeros(DataType.FLOAT, b.batch(), b.spec().numClasses());
+        for (int i = 0; i < b.batch(); i++) {
+            y.putScalar(i, (i * 7919) % b.spec().numClasses(), 1f);
+        }
+        MultiDataSet data = new MultiDataSet(x, y);
+
+        List<Double> seconds = new ArrayList<>();
+        long cpu0 = 0;
+        long wall0 = 0;
+        for (int i = 0; i < b.warmupSteps() + b.timedSteps(); i++) {
+            if (i == b.warmupSteps()) {
+                cpu0 = processCpuNanos();
+                wall0 = System.nanoTime();
+            }
+            long t = System.nanoTime();
+            net.fit(data);
+            if (i >= b.warmupSteps()) {
+                seconds.add((System.nanoTime() - t) / 1e9);
+            }
+        }
+        double cpuUtil = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
+        List<Double> sorted = new ArrayList<>(seconds);
+        Collections.sort(sorted);
+        double median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
+                : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("model", b.spec().name());
+        r.put("form", b.form().name().toLowerCase());
+        r.put("params", ParameterCount.trainable(net.getConfiguration()));
+        r.put("input", List.of(b.batch(), b.spec().inputChannels(), b.spec().inputHeight(), b.spec().inputWidth()));
+        r.put("warmup_steps", b.warmupSteps());
+        r.put("timed_steps", b.timedSteps());
+        r.put("step_s_median", round(median, 4));
+        r.put("imgs_per_s_median", round(b.batch() / median, 2));
+        r.put("imgs_per_s_min", round(b.batch() / sorted.get(sorted.size() - 1), 2));
+        r.put("imgs_per_s_max", round(b.batch() / sorted.get(0), 2));
+        r.put("peak_rss_mb", round(peakRssKb() / 1024.0, 1));
+        r.put("cpu_util", round(cpuUtil, 2));
+        r.put("loss", round(net.score(), 4));
+        r.put("threads", Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
+                String.valueOf(Runtime.getRuntime().availableProcessors()))));
+        r.put("backend", Nd4j.getBackend().getClass().getSimpleName());
+        r.put("cpu_count", Runtime.getRuntime().availableProcessors());
+        r.put("date", OffsetDateTime.now().toString());
+        return r;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    /** CPU time of the whole process (all threads, native ones included), from /proc. */
+    private static long processCpuNanos() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/self/stat")).replaceFirst("^.*\\) ", "").split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime
+        return ticks * 10_000_000L; // USER_HZ = 100
+    }
+
+    /** Peak resident set size (VmHWM), heap and ND4J's off-heap memory alike. */
+    private static long peakRssKb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,16 @@
+package io.seresnext.job.cli;
+
+/**
+ * What scopt fills in while it reads the command line. Mutable only inside {@link CommandLine}; commands receive
+ * the validated, typed values it produces.
+ */
+final class CliOptions {
+    String command = "";
+    boolean json;
+    String preset;
+    int batch = 16;
+    String input;
+    int steps = 10;
+    int warmup = 3;
+    String form = "grouped";
+}

@@ -1,0 +1,19 @@
+package io.seresnext.job.cli;
+
+import io.seresnext.model.GroupedConvForm;
+import io.seresnext.model.ModelSpec;
+
+/** A parsed, validated invocation. */
+public sealed interface Command {
+
+    /** {@code models [--json]}: the table of presets. */
+    record ListModels(boolean json) implements Command {
+    }
+
+    /** {@code bench-model}: time training steps of one model in this JVM. */
+    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps) implements Command {
+        public GroupedConvForm form() {
+            return spec.groupedConvForm();
+        }
+    }
+}

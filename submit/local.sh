@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run the job's jar on this machine: `submit/local.sh models`, `submit/local.sh bench-model --preset NAME ...`.
+# Builds the jar first when it is missing or older than any source or pom. Options go to the job unchanged.
+# Environment: JAVA_OPTS (default -Xmx4g), OMP_NUM_THREADS (default: all cores).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jar="$root/spark-job/target/spark-job.jar"
+classpath_file="$root/spark-job/target/runtime-classpath.txt"
+
+stale() {
+  [[ ! -f "$jar" || ! -f "$classpath_file" ]] && return 0
+  [[ -n "$(find "$root/pom.xml" "$root/model-defs" "$root/spark-job" -path '*/target' -prune -o \
+      \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]]
+}
+
+if stale; then
+  echo "local.sh: building $jar" >&2
+  (cd "$root" && mvn -B -q install -DskipTests) >&2
+fi
+
+mapfile -t java17 < <(grep -v '^#' "$root/conf/java17-options")
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
+# shellcheck disable=SC2086
+exec java ${JAVA_OPTS:--Xmx4g} "${java17[@]}" \
+  -Dorg.deeplearning4j.spark.time.TimeSource=org.deeplearning4j.spark.time.SystemClockTimeSource \
+  -cp "$jar:$(cat "$classpath_file")" io.seresnext.job.Main "$@"
