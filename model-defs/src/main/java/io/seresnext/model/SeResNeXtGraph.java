@@ -166,10 +166,17 @@ public final class SeResNeXtGraph {
 
     // --- layers ------------------------------------------------------------------------------------------------
 
-    /** Convolution without bias (a BN follows); padding 1 for 3x3, 0 for 1x1, 3 for 7x7. */
+    /**
+     * Convolution without bias (a BN follows); padding 1 for 3x3, 0 for 1x1, 3 for 7x7. The grouped-layer form
+     * runs every convolution on libnd4j's native op (oneDNN / cuDNN where the natives have them); the
+     * concatenated-paths form keeps DL4J's stock layer throughout, as the reference the tests compare against.
+     */
     private void conv(String name, String in, int nOut, int kernel, int stride) {
-        g.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride)
-                .padding(kernel / 2, kernel / 2).nOut(nOut).hasBias(false).build(), in);
+        ConvolutionLayer.BaseConvBuilder<?> b = spec.groupedConvForm() == GroupedConvForm.GROUPED_LAYER
+                ? new GroupedConvolution2D.Builder(kernel, kernel)
+                : new ConvolutionLayer.Builder(kernel, kernel);
+        g.addLayer(name, b.stride(stride, stride).padding(kernel / 2, kernel / 2).nOut(nOut).hasBias(false).build(),
+                in);
     }
 
     private String bn(String name, String in, boolean zeroGamma) {

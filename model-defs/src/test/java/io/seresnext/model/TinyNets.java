@@ -30,8 +30,12 @@ final class TinyNets {
 
     /** Global settings for gradient checks: double precision, no updater. */
     static NeuralNetConfiguration.Builder doubleNoUpdater(long seed) {
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-        return new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.DOUBLE).updater(new NoOp())
+        return noUpdater(DataType.DOUBLE, seed);
+    }
+
+    static NeuralNetConfiguration.Builder noUpdater(DataType type, long seed) {
+        Nd4j.setDefaultDataTypes(type, type);
+        return new NeuralNetConfiguration.Builder().seed(seed).dataType(type).updater(new NoOp())
                 .weightInit(WeightInit.XAVIER);
     }
 
@@ -43,18 +47,23 @@ final class TinyNets {
     }
 
     static ComputationGraph init(ModelSpec spec, long seed) {
-        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(spec, doubleNoUpdater(seed)));
+        return init(spec, DataType.DOUBLE, seed);
+    }
+
+    static ComputationGraph init(ModelSpec spec, DataType type, long seed) {
+        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(spec, noUpdater(type, seed)));
         net.init();
         return net;
     }
 
     static INDArray input(ModelSpec spec, int batch, long seed) {
         Nd4j.getRandom().setSeed(seed);
-        return Nd4j.randn(DataType.DOUBLE, batch, spec.inputChannels(), spec.inputHeight(), spec.inputWidth());
+        return Nd4j.randn(Nd4j.defaultFloatingPointType(), batch, spec.inputChannels(), spec.inputHeight(),
+                spec.inputWidth());
     }
 
     static INDArray oneHot(int batch, int classes) {
-        INDArray labels = Nd4j.zeros(DataType.DOUBLE, batch, classes);
+        INDArray labels = Nd4j.zeros(Nd4j.defaultFloatingPointType(), batch, classes);
         for (int i = 0; i < batch; i++) {
             labels.putScalar(i, i % classes, 1.0);
         }
