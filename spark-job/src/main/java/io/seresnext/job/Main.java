@@ -3,17 +3,12 @@ package io.seresnext.job;
 import io.seresnext.job.bench.ModelBenchmark;
 import io.seresnext.job.cli.Command;
 import io.seresnext.job.cli.CommandLine;
-import io.seresnext.model.NativeBackend;
 import java.util.Arrays;
 import java.util.Optional;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /** Entry point of the jar (what {@code submit/local.sh} runs, and what spark-submit will run). */
 public final class Main {
-
-    static {
-        NativeBackend.selectShippedNatives(); // before the first use of Nd4j
-    }
 
     private Main() {
     }
