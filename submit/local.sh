@@ -15,7 +15,7 @@ stale() {
 
 if stale; then
   echo "local.sh: building $jar" >&2
-  (cd "$root" && mvn -B -q install -DskipTests) >&2
+  (cd "$root" && mvn -B -q -Dstyle.color=never install -DskipTests) >&2
 fi
 
 mapfile -t java17 < <(grep -v '^#' "$root/conf/java17-options")
