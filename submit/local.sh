@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Run the job's jar on this machine: `submit/local.sh models`, `submit/local.sh bench-model --preset NAME ...`.
+# Run the job's jar on this machine, Spark embedded (local[*]): `submit/local.sh train [options]`,
+# `submit/local.sh prepare ...`, `submit/local.sh models`, `submit/local.sh bench-model --preset NAME ...`.
+# `submit/local.sh train` with no options trains the demo (conf/demo.conf) and prints the validation accuracy.
 # Builds the jar first when it is missing or older than any source or pom. Options go to the job unchanged.
 # Environment: JAVA_OPTS (default -Xmx4g), OMP_NUM_THREADS (default: all cores).
 set -euo pipefail
@@ -16,6 +18,11 @@ stale() {
 if stale; then
   echo "local.sh: building $jar" >&2
   (cd "$root" && mvn -B -q -Dstyle.color=never install -DskipTests) >&2
+fi
+
+# `train` alone runs the embedded demo preset
+if [[ $# -eq 1 && "$1" == "train" ]]; then
+  set -- train --config "$root/conf/demo.conf"
 fi
 
 mapfile -t java17 < <(grep -v '^#' "$root/conf/java17-options")

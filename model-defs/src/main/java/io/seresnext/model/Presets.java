@@ -31,6 +31,10 @@ public final class Presets {
         // the seed network: 64 channels per path at every stage, parameter-free downsampling shortcut
         add(ModelSpec.cifar(29).name("seresnext29_seed").cardinality(8).groupWidth(64).widenFactor(1)
                 .groupWidthDoubles(false).squeezeExcitation(true).shortcut(ShortcutType.AVGPOOL_ZERO_PAD));
+        // the embedded demo: every block type of the family (grouped 3x3, SE, projection shortcut) at a size that
+        // trains in minutes on two CPU cores; one block per stage, outputs 32/64/128, widths 32/64/128
+        add(ModelSpec.cifar(11).name("seresnext11_4x8d_tiny").cardinality(4).groupWidth(8).widenFactor(1)
+                .stemChannels(16).baseChannels(32).squeezeExcitation(true).numClasses(10).input(3, 32, 32));
     }
 
     private Presets() {

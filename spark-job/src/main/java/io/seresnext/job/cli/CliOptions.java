@@ -13,4 +13,7 @@ final class CliOptions {
     int steps = 10;
     int warmup = 3;
     String form = "grouped";
+    /** train / prepare: the job preset and the overrides, keyed as in the configuration. */
+    String configFile;
+    final java.util.Map<String, Object> overrides = new java.util.LinkedHashMap<>();
 }

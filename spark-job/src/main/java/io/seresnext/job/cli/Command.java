@@ -1,5 +1,6 @@
 package io.seresnext.job.cli;
 
+import io.seresnext.job.config.JobConfig;
 import io.seresnext.model.GroupedConvForm;
 import io.seresnext.model.ModelSpec;
 
@@ -8,6 +9,14 @@ public sealed interface Command {
 
     /** {@code models [--json]}: the table of presets. */
     record ListModels(boolean json) implements Command {
+    }
+
+    /** {@code train}: image folder in, model out, on Spark. */
+    record Train(JobConfig config) implements Command {
+    }
+
+    /** {@code prepare}: decode the image folder into the shard cache that training reads. */
+    record Prepare(JobConfig config) implements Command {
     }
 
     /** {@code bench-model}: time training steps of one model in this JVM. */

@@ -1,6 +1,8 @@
 package io.seresnext.job.cli;
 
+import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.model.GroupedConvForm;
+import java.io.File;
 import io.seresnext.model.ModelSpec;
 import io.seresnext.model.Presets;
 import java.util.Arrays;
@@ -11,6 +13,7 @@ import scala.collection.Seq;
 import scala.util.Either;
 import scala.util.Left;
 import scala.util.Right;
+import scala.Tuple2;
 import scala.runtime.BoxedUnit;
 import scopt.OParser;
 import scopt.OParserBuilder;
@@ -26,6 +29,9 @@ public final class CommandLine {
     @SuppressWarnings("unchecked")
     private static final Read<Integer> INT = (Read<Integer>) (Read<?>) Read$.MODULE$.intRead();
     private static final Read<BoxedUnit> FLAG = Read$.MODULE$.unitRead();
+    @SuppressWarnings("unchecked")
+    private static final Read<Tuple2<String, String>> KEY_VALUE =
+            (Read<Tuple2<String, String>>) (Read<?>) Read$.MODULE$.tupleRead(STRING, STRING);
 
     private CommandLine() {
     }
@@ -51,6 +57,12 @@ public final class CommandLine {
                                     c.json = true;
                                     return c;
                                 }).text("print a JSON array instead of a table"))),
+                b.cmd("train").action((u, c) -> command(c, "train"))
+                        .text("train a model on Spark: image folder in (--input), model out (--output)")
+                        .children(seq(jobOptions(b, true))),
+                b.cmd("prepare").action((u, c) -> command(c, "prepare"))
+                        .text("decode an image folder into the shard cache that `train` reads (train does it too)")
+                        .children(seq(jobOptions(b, false))),
                 b.cmd("bench-model").action((u, c) -> command(c, "bench-model"))
                         .text("time training steps of one model in this JVM (no Spark): median images/sec, peak RSS")
                         .children(seq(
@@ -88,6 +100,49 @@ public final class CommandLine {
                                         .text("grouped convolution as one layer (default) or as concatenated paths")))));
     }
 
+    /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
+    @SuppressWarnings("unchecked")
+    private static OParser<?, CliOptions>[] jobOptions(OParserBuilder<CliOptions> b, boolean training) {
+        List<OParser<?, CliOptions>> o = new java.util.ArrayList<>();
+        o.add(b.opt("config", STRING).valueName("FILE").action((v, c) -> {
+            c.configFile = v;
+            return c;
+        }).text("job preset (HOCON, see conf/); options below override it"));
+        o.add(key(b, "input", STRING, "input", "URI", "image folder (ImageNet layout) at any Hadoop URI"));
+        o.add(key(b, "master", STRING, "master", "URL", "Spark master when not launched by spark-submit"));
+        o.add(b.opt("set", KEY_VALUE).unbounded().valueName("KEY=VALUE").action((v, c) -> {
+            c.overrides.put(v._1(), new JobConfigLoader.HoconText(v._2()));
+            return c;
+        }).text("any configuration key, e.g. --set train.learning-rate=0.05 (repeatable)"));
+        if (training) {
+            o.add(key(b, "output", STRING, "output", "URI", "where the model, checkpoints and metrics go"));
+            o.add(key(b, "preset", STRING, "model.preset", "NAME", "model preset (see `models`)"));
+            o.add(key(b, "epochs", INT, "train.epochs", "N", "epochs to train"));
+            o.add(key(b, "batch-size", INT, "train.batch-size", "N", "minibatch per worker"));
+            o.add(key(b, "training-master", STRING, "training-master.type", "NAME",
+                    "parameter-averaging or gradient-sharing"));
+            o.add(key(b, "init-model", STRING, "init-model", "URI", "start from an earlier model.zip"));
+            o.add(flag(b, "overwrite", "replace an existing output"));
+            o.add(flag(b, "resume", "continue the run under --output from its last checkpoint"));
+        }
+        return o.toArray(new OParser[0]);
+    }
+
+    private static <T> OParser<?, CliOptions> key(OParserBuilder<CliOptions> b, String name, Read<T> read, String key,
+                                                  String valueName, String text) {
+        return b.opt(name, read).valueName(valueName).action((v, c) -> {
+            c.overrides.put(key, v);
+            return c;
+        }).text(text + " (" + key + ")");
+    }
+
+    private static OParser<?, CliOptions> flag(OParserBuilder<CliOptions> b, String name, String text) {
+        return b.opt(name, FLAG).action((v, c) -> {
+            c.overrides.put(name, true);
+            return c;
+        }).text(text + " (" + name + ")");
+    }
+
     private static CliOptions command(CliOptions c, String name) {
         c.command = name;
         return c;
@@ -119,6 +174,12 @@ public final class CommandLine {
         }
         CliOptions o = parsed.get();
         switch (o.command) {
+            case "train":
+                return Optional.of(new Command.Train(JobConfigLoader.load(
+                        o.configFile == null ? null : new File(o.configFile), o.overrides)));
+            case "prepare":
+                return Optional.of(new Command.Prepare(JobConfigLoader.load(
+                        o.configFile == null ? null : new File(o.configFile), o.overrides, false)));
             case "models":
                 return Optional.of(new Command.ListModels(o.json));
             case "bench-model":

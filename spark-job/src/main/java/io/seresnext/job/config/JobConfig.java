@@ -1,0 +1,64 @@
+package io.seresnext.job.config;
+
+import io.seresnext.model.GroupedConvForm;
+import io.seresnext.model.ModelSpec;
+import io.seresnext.model.Presets;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The training job's whole configuration: typed, immutable, and valid once built (only {@link JobConfigLoader}
+ * builds it, and that is where every check lives). {@link #source()} is the resolved HOCON it came from, stored
+ * with the model so that a run can be repeated or resumed.
+ */
+public record JobConfig(String input, String output, String master, boolean overwrite, boolean resume,
+                        String initModel, Model model, Data data, Train train, Master trainingMaster, String source)
+        implements Serializable {
+
+    public record Model(String preset, int imageSize, GroupedConvForm form) implements Serializable {
+        /** The preset at this image size and class count. */
+        public ModelSpec spec(int numClasses) {
+            return Presets.get(preset).withInput(3, imageSize, imageSize).withNumClasses(numClasses)
+                    .withGroupedConvForm(form);
+        }
+    }
+
+    public enum Layout { AUTO, TRAIN_VAL, SINGLE }
+
+    public record Data(boolean createDemo, Layout layout, double validationFraction, long splitSeed, int storedSize, int shardImages,
+                       String cache, double maxBadFraction, float[] mean, float[] std, boolean horizontalFlip,
+                       int shuffleRun) implements Serializable {
+    }
+
+    public enum Optimizer { SGD, ADAM }
+
+    public enum Schedule { COSINE, STEP, CONSTANT }
+
+    public record Train(int epochs, int batchSize, Optimizer optimizer, double learningRate, double momentum,
+                        double weightDecay, double warmupEpochs, Schedule schedule, List<Integer> stepEpochs,
+                        double stepFactor, boolean scaleLearningRate, int referenceBatch, long seed, int logEvery,
+                        int keepCheckpoints, int evalBatchSize) implements Serializable {
+    }
+
+    public enum MasterType { PARAMETER_AVERAGING, GRADIENT_SHARING }
+
+    public enum ThresholdAlgorithm { ADAPTIVE, FIXED, TARGET_SPARSITY }
+
+    public record ParameterAveraging(int averagingFrequency, int prefetch, int aggregationDepth,
+                                     boolean keepUpdaterState) implements Serializable {
+    }
+
+    public record GradientSharing(ThresholdAlgorithm thresholdAlgorithm, double threshold, double targetSparsity,
+                                  int workersPerExecutor, int prefetch, String controllerAddress,
+                                  String networkMask, int port) implements Serializable {
+    }
+
+    public record Master(MasterType type, int workers, ParameterAveraging parameterAveraging,
+                         GradientSharing gradientSharing) implements Serializable {
+    }
+
+    /** A stored run's configuration, resumed here: this Spark master, the stored everything else. */
+    public JobConfig resumedOn(String newMaster) {
+        return new JobConfig(input, output, newMaster, false, true, "", model, data, train, trainingMaster, source);
+    }
+}

@@ -1,0 +1,189 @@
+package io.seresnext.job.output;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.seresnext.job.data.HadoopFiles;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The job's output directory on a Hadoop filesystem:
+ * <pre>
+ *   model.zip      the trained network with its updater state (ModelSerializer), replaced atomically
+ *   labels.txt     class names, one per line, in label order
+ *   job.conf       the resolved configuration of the run
+ *   metrics.json   per-epoch metrics
+ *   _SUCCESS       written last: the run finished and the files above belong together
+ *   checkpoints/epoch-NNNN/{model.zip,state.json}   the last K epochs, each renamed into place when complete
+ * </pre>
+ * Nothing is ever written in place: a crash leaves the previous model or the new one.
+ */
+public final class ModelStore {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelStore.class);
+    public static final String MODEL = "model.zip";
+    public static final String LABELS = "labels.txt";
+    public static final String CONFIG = "job.conf";
+    public static final String METRICS = "metrics.json";
+    public static final String SUCCESS = "_SUCCESS";
+    public static final String CHECKPOINTS = "checkpoints";
+    public static final String STATE = "state.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path root;
+    private final FileSystem fs;
+
+    /** A checkpoint as read back: the network (with updater state) and where the run stood. */
+    public record Checkpoint(Path path, ComputationGraph network, TrainingState state) {
+    }
+
+    public ModelStore(String output, Configuration conf) {
+        this.root = new Path(HadoopFiles.qualified(output, conf));
+        this.fs = HadoopFiles.fileSystem(root.toString(), conf);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Refuses an output that already holds a model or checkpoints unless the run overwrites or resumes it. With
+     * overwrite, the old checkpoints go now; the old model stays until the new one replaces it.
+     */
+    public void prepareForRun(boolean overwrite, boolean resume) throws IOException {
+        boolean hasModel = fs.exists(new Path(root, MODEL));
+        boolean hasCheckpoints = fs.exists(new Path(root, CHECKPOINTS));
+        if (resume) {
+            if (!hasCheckpoints) {
+                throw new OutputException("--resume: output " + root + " has no checkpoints to resume from");
+            }
+            return;
+        }
+        if ((hasModel || hasCheckpoints) && !overwrite) {
+            throw new OutputException("output " + root + " already holds a " + (hasModel ? "model" : "run")
+                    + "; pass --overwrite to replace it or --resume to continue it");
+        }
+        if (overwrite) {
+            fs.delete(new Path(root, CHECKPOINTS), true);
+            fs.delete(new Path(root, SUCCESS), false);
+        }
+        fs.mkdirs(root);
+    }
+
+    /** The final model and its companions, then the success marker. */
+    public void publish(ComputationGraph network, TrainingState state) throws IOException {
+        fs.delete(new Path(root, SUCCESS), false);
+        writeModel(new Path(root, MODEL), network);
+        AtomicFiles.write(fs, new Path(root, LABELS),
+                out -> out.write((String.join("\n", state.classes()) + "\n").getBytes(StandardCharsets.UTF_8)));
+        AtomicFiles.write(fs, new Path(root, CONFIG), out -> out.write(state.config().getBytes(StandardCharsets.UTF_8)));
+        AtomicFiles.write(fs, new Path(root, METRICS), out -> JSON.writeValue(out, state.metrics()));
+        AtomicFiles.write(fs, new Path(root, SUCCESS), out -> { });
+        log.info("Published the model to {}", new Path(root, MODEL));
+    }
+
+    /** Writes the network to a temporary name, then renames it over the target. */
+    void writeModel(Path target, ComputationGraph network) throws IOException {
+        AtomicFiles.write(fs, target, out -> ModelSerializer.writeModel(network, out, true));
+    }
+
+    /** A checkpoint directory for the epoch just finished; keeps the newest {@code keep}. */
+    public Path checkpoint(ComputationGraph network, TrainingState state, int keep) throws IOException {
+        Path dir = new Path(root, CHECKPOINTS);
+        Path finished = new Path(dir, checkpointName(state.completedEpochs()));
+        Path tmp = new Path(dir, "_tmp-" + finished.getName() + "-" + UUID.randomUUID());
+        FileSystem out = AtomicFiles.writable(fs);
+        out.mkdirs(tmp);
+        try (var stream = out.create(new Path(tmp, MODEL), true)) {
+            ModelSerializer.writeModel(network, stream, true);
+        }
+        try (OutputStream stream = out.create(new Path(tmp, STATE), true)) {
+            JSON.writeValue(stream, state);
+        }
+        if (out.exists(finished)) {
+            out.delete(finished, true); // from an interrupted run that got this far before
+        }
+        AtomicFiles.moveDirectory(out, tmp, finished);
+        List<Path> all = checkpoints();
+        for (int i = 0; i < all.size() - keep; i++) {
+            out.delete(all.get(i), true);
+        }
+        return finished;
+    }
+
+    static String checkpointName(int epoch) {
+        return String.format(Locale.ROOT, "epoch-%04d", epoch);
+    }
+
+    /** Finished checkpoints, oldest first. */
+    public List<Path> checkpoints() throws IOException {
+        Path dir = new Path(root, CHECKPOINTS);
+        if (!fs.exists(dir)) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        for (FileStatus s : fs.listStatus(dir)) {
+            if (s.isDirectory() && s.getPath().getName().matches("epoch-\\d{4,}")) {
+                out.add(s.getPath());
+            }
+        }
+        out.sort(Comparator.comparing(Path::getName));
+        return out;
+    }
+
+    public Optional<Checkpoint> latestCheckpoint() throws IOException {
+        List<Path> all = checkpoints();
+        if (all.isEmpty()) {
+            return Optional.empty();
+        }
+        Path last = all.get(all.size() - 1);
+        TrainingState state;
+        try (InputStream in = fs.open(new Path(last, STATE))) {
+            state = JSON.readValue(in, TrainingState.class);
+        }
+        return Optional.of(new Checkpoint(last, readModel(new Path(last, MODEL)), state));
+    }
+
+    public ComputationGraph readModel(Path path) throws IOException {
+        return readModel(fs, path);
+    }
+
+    /** A model zip at any Hadoop URI, with its updater state. */
+    public static ComputationGraph readModel(String uri, Configuration conf) throws IOException {
+        Path path = new Path(HadoopFiles.qualified(uri, conf));
+        return readModel(HadoopFiles.fileSystem(path.toString(), conf), path);
+    }
+
+    private static ComputationGraph readModel(FileSystem fs, Path path) throws IOException {
+        try (InputStream in = fs.open(path)) {
+            return ModelSerializer.restoreComputationGraph(in, true);
+        } catch (FileNotFoundException e) {
+            throw new OutputException("no model at " + path);
+        }
+    }
+
+    public List<String> readLabels() throws IOException {
+        try (InputStream in = fs.open(new Path(root, LABELS))) {
+            return Arrays.asList(new String(in.readAllBytes(), StandardCharsets.UTF_8).strip().split("\n"));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.seresnext.job.train;
+
+import io.seresnext.job.config.JobConfig;
+import java.util.List;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * Linear warm-up to the peak rate, then cosine decay to zero, step decay, or constant. Counted in iterations of
+ * one worker: the driver sets the graph's iteration count at the start of every epoch, so the schedule does not
+ * depend on how a training master advances the count within an epoch. Part of the updater configuration, so it
+ * travels (as JSON) with the model to the workers and into saved models.
+ */
+public final class LearningRateSchedule implements ISchedule {
+
+    @JsonProperty private final double peak;
+    @JsonProperty private final int iterationsPerEpoch;
+    @JsonProperty private final double warmupEpochs;
+    @JsonProperty private final int epochs;
+    @JsonProperty private final JobConfig.Schedule decay;
+    @JsonProperty private final List<Integer> stepEpochs;
+    @JsonProperty private final double stepFactor;
+
+    @JsonCreator
+    public LearningRateSchedule(@JsonProperty("peak") double peak,
+                                @JsonProperty("iterationsPerEpoch") int iterationsPerEpoch,
+                                @JsonProperty("warmupEpochs") double warmupEpochs,
+                                @JsonProperty("epochs") int epochs,
+                                @JsonProperty("decay") JobConfig.Schedule decay,
+                                @JsonProperty("stepEpochs") List<Integer> stepEpochs,
+                                @JsonProperty("stepFactor") double stepFactor) {
+        this.peak = peak;
+        this.iterationsPerEpoch = Math.max(1, iterationsPerEpoch);
+        this.warmupEpochs = warmupEpochs;
+        this.epochs = epochs;
+        this.decay = decay;
+        this.stepEpochs = List.copyOf(stepEpochs);
+        this.stepFactor = stepFactor;
+    }
+
+    /** The peak rate, scaled with the global batch when the configuration asks for it. */
+    public static LearningRateSchedule of(JobConfig.Train t, int iterationsPerEpoch, int globalBatch) {
+        double peak = t.scaleLearningRate() ? t.learningRate() * globalBatch / t.referenceBatch() : t.learningRate();
+        return new LearningRateSchedule(peak, iterationsPerEpoch, t.warmupEpochs(), t.epochs(), t.schedule(),
+                t.stepEpochs(), t.stepFactor());
+    }
+
+    @Override
+    public double valueAt(int iteration, int epoch) {
+        double at = (iteration + 1) / (double) iterationsPerEpoch; // in epochs, after this step
+        if (at < warmupEpochs) {
+            return peak * at / warmupEpochs;
+        }
+        return switch (decay) {
+            case CONSTANT -> peak;
+            case COSINE -> {
+                double progress = Math.min(1, (at - warmupEpochs) / Math.max(1e-9, epochs - warmupEpochs));
+                yield peak * 0.5 * (1 + Math.cos(Math.PI * progress));
+            }
+            case STEP -> {
+                double rate = peak;
+                for (int step : stepEpochs) {
+                    if (at > step) {
+                        rate *= stepFactor;
+                    }
+                }
+                yield rate;
+            }
+        };
+    }
+
+    @Override
+    public ISchedule clone() {
+        return new LearningRateSchedule(peak, iterationsPerEpoch, warmupEpochs, epochs, decay, stepEpochs, stepFactor);
+    }
+
+    public int iterationsPerEpoch() {
+        return iterationsPerEpoch;
+    }
+}

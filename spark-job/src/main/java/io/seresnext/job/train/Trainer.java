@@ -1,0 +1,123 @@
+package io.seresnext.job.train;
+
+import io.seresnext.job.config.JobConfig;
+import io.seresnext.job.data.BatchPlan;
+import io.seresnext.job.data.ImageFolderIndex;
+import io.seresnext.job.data.ShardBatchLoader;
+import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.output.EpochMetrics;
+import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.output.TrainingState;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The epoch loop on the driver: each epoch fits the shard batches through the training master, evaluates on the
+ * validation split, and writes a checkpoint; every Spark job it starts says which epoch and phase it belongs to.
+ */
+public final class Trainer {
+
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+
+    private final JavaSparkContext sc;
+    private final JobConfig config;
+    private final ShardManifest manifest;
+    private final ModelStore store;
+    private final int workers;
+
+    public Trainer(JavaSparkContext sc, JobConfig config, ShardManifest manifest, ModelStore store) {
+        this.sc = sc;
+        this.config = config;
+        this.manifest = manifest;
+        this.store = store;
+        this.workers = config.trainingMaster().workers() > 0 ? config.trainingMaster().workers()
+                : sc.defaultParallelism();
+    }
+
+    /** Iterations of one worker in one epoch: what the learning-rate schedule counts in. */
+    public static int iterationsPerWorker(ShardManifest manifest, JobConfig config, int workers) {
+        long batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, 0, config.train().batchSize(),
+                config.data().shuffleRun(), config.train().seed()).size();
+        return (int) Math.max(1, (batches + workers - 1) / workers);
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    public LearningRateSchedule schedule() {
+        return LearningRateSchedule.of(config.train(), iterationsPerWorker(manifest, config, workers),
+                config.train().batchSize() * workers);
+    }
+
+    /** The trained network (a training master may hand back a new object) and the run's final state. */
+    public record Outcome(ComputationGraph network, TrainingState state) {
+    }
+
+    /** Trains from the epoch after {@code state.completedEpochs()} to the last. */
+    public Outcome run(ComputationGraph network, TrainingState state) throws IOException {
+        JobConfig.Train t = config.train();
+        int numClasses = manifest.classes().size();
+        LearningRateSchedule schedule = schedule();
+        ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
+                numClasses, config.data().mean(), config.data().std(), config.data().horizontalFlip(), t.seed());
+        @SuppressWarnings("rawtypes")
+        TrainingMaster master = TrainingMasters.create(config, workers,
+                sc.getConf().get("spark.driver.host", "127.0.0.1"));
+        SparkComputationGraph spark = new SparkComputationGraph(sc, network, master);
+        List<String> valBatches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, t.evalBatchSize());
+        int perWorker = schedule.iterationsPerEpoch();
+        log.info("Training {} ({} classes) on {} training / {} validation images: {} epochs, {} workers x batch {}, "
+                        + "{} iterations per worker and epoch, {}", config.model().preset(), numClasses,
+                manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL), t.epochs(), workers,
+                t.batchSize(), perWorker, config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
+        long runStart = System.nanoTime();
+        int firstEpoch = state.completedEpochs() + 1;
+        for (int epoch = firstEpoch; epoch <= t.epochs(); epoch++) {
+            // the schedule reads these counters; set them so it does not depend on how the master advances them
+            spark.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+            spark.getNetwork().getConfiguration().setIterationCount((epoch - 1) * perWorker);
+            List<String> batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, epoch, t.batchSize(),
+                    config.data().shuffleRun(), t.seed());
+            long images = manifest.count(ImageFolderIndex.TRAIN);
+            spark.setListeners(new ProgressListener(epoch, t.epochs(), perWorker, t.batchSize(), t.logEvery(),
+                    schedule));
+            phase(epoch, "train", batches.size() + " batches");
+            long start = System.nanoTime();
+            spark.fitPaths(sc.parallelize(batches, Math.min(batches.size(), workers)), loader);
+            double seconds = (System.nanoTime() - start) / 1e9;
+
+            phase(epoch, "evaluate", valBatches.size() + " validation batches");
+            Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
+            double lr = schedule.valueAt(epoch * perWorker - 1, epoch - 1);
+            EpochMetrics metrics = new EpochMetrics(epoch, lr, images, seconds, images / seconds, val.images(),
+                    val.loss(), val.top1(), val.top5());
+            state = state.after(metrics, epoch * perWorker);
+
+            phase(epoch, "checkpoint", "");
+            store.checkpoint(spark.getNetwork(), state, t.keepCheckpoints());
+            double elapsed = (System.nanoTime() - runStart) / 1e9;
+            double eta = elapsed / (epoch - firstEpoch + 1) * (t.epochs() - epoch);
+            log.info(String.format(Locale.ROOT, "epoch %d/%d: %.1f img/s, validation loss %.4f top-1 %.2f%% top-5 "
+                            + "%.2f%% (%d images), lr %.5f; run ETA %dm%02ds", epoch, t.epochs(),
+                    metrics.imagesPerSecond(), val.loss(), 100 * val.top1(), 100 * val.top5(), val.images(), lr,
+                    (long) eta / 60, (long) eta % 60));
+        }
+        sc.clearJobGroup();
+        return new Outcome(spark.getNetwork(), state);
+    }
+
+    private void phase(int epoch, String phase, String detail) {
+        String description = "epoch " + epoch + "/" + config.train().epochs() + ": " + phase
+                + (detail.isEmpty() ? "" : " (" + detail + ")");
+        sc.setJobGroup("epoch-" + epoch + "-" + phase, description, false);
+        sc.setJobDescription(description);
+    }
+}

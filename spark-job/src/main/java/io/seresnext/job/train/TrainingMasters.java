@@ -1,0 +1,72 @@
+package io.seresnext.job.train;
+
+import io.seresnext.job.config.JobConfig;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.TargetSparsityThresholdAlgorithm;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
+import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+
+/** The DL4J training master the configuration asks for, set up for path-based training on shard batches. */
+public final class TrainingMasters {
+
+    private TrainingMasters() {
+    }
+
+    /**
+     * @param workers      how many workers train at once (Spark's parallelism unless configured)
+     * @param driverHost   the address executors reach the driver on (gradient sharing's Aeron controller)
+     */
+    @SuppressWarnings("rawtypes")
+    public static TrainingMaster create(JobConfig config, int workers, String driverHost) {
+        JobConfig.Master m = config.trainingMaster();
+        int batch = config.train().batchSize();
+        return switch (m.type()) {
+            case PARAMETER_AVERAGING -> {
+                JobConfig.ParameterAveraging pa = m.parameterAveraging();
+                // dl4j-spark M2 bug: ParameterAveragingTrainingMaster.executeTrainingPathsHelper reads the worker
+                // count from the (null) MultiLayerNetwork when training a ComputationGraph from paths and throws an
+                // NPE, unless the worker count was given to the builder. So it is always given here.
+                // (TrainingMastersTest.parameterAveragingTrainsAGraphFromPaths fails without it.)
+                yield new ParameterAveragingTrainingMaster.Builder(workers, batch)
+                        .batchSizePerWorker(batch)
+                        .averagingFrequency(pa.averagingFrequency())
+                        .workerPrefetchNumBatches(pa.prefetch())
+                        .aggregationDepth(pa.aggregationDepth())
+                        .saveUpdater(pa.keepUpdaterState())
+                        .repartionData(Repartition.Always)
+                        .rngSeed(config.train().seed())
+                        .collectTrainingStats(false)
+                        .build();
+            }
+            case GRADIENT_SHARING -> {
+                JobConfig.GradientSharing gs = m.gradientSharing();
+                VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
+                        .unicastPort(gs.port())
+                        .controllerAddress(gs.controllerAddress().isBlank() ? driverHost : gs.controllerAddress());
+                if (!gs.networkMask().isBlank()) {
+                    voidConf.networkMask(gs.networkMask());
+                }
+                yield new SharedTrainingMaster.Builder(voidConf.build(), workers, thresholdAlgorithm(gs), batch)
+                        .batchSizePerWorker(batch)
+                        .workersPerNode(gs.workersPerExecutor())
+                        .workerPrefetchNumBatches(gs.prefetch())
+                        .rngSeed(config.train().seed())
+                        .collectTrainingStats(false)
+                        .build();
+            }
+        };
+    }
+
+    static ThresholdAlgorithm thresholdAlgorithm(JobConfig.GradientSharing gs) {
+        return switch (gs.thresholdAlgorithm()) {
+            case ADAPTIVE -> new AdaptiveThresholdAlgorithm(gs.threshold());
+            case FIXED -> new FixedThresholdAlgorithm(gs.threshold());
+            case TARGET_SPARSITY -> new TargetSparsityThresholdAlgorithm(gs.threshold(), gs.targetSparsity(), 0.5);
+        };
+    }
+}
