@@ -1,0 +1,37 @@
+package io.seresnext.job.data;
+
+import java.io.IOException;
+import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** Resolving job URIs to Hadoop filesystems, with errors that name the URI. */
+public final class HadoopFiles {
+
+    private HadoopFiles() {
+    }
+
+    public static FileSystem fileSystem(String uri, Configuration conf) {
+        try {
+            return new Path(uri).getFileSystem(conf);
+        } catch (IOException | RuntimeException e) {
+            throw new DataException("cannot reach the filesystem of " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The URI qualified with its filesystem's scheme and authority, so that it means the same on every JVM. */
+    public static String qualified(String uri, Configuration conf) {
+        FileSystem fs = fileSystem(uri, conf);
+        return fs.makeQualified(new Path(uri)).toString();
+    }
+
+    /** Hidden names (Hadoop's convention: "_" or "." first) are metadata, caches or temporaries, never data. */
+    public static boolean hidden(String name) {
+        return name.startsWith("_") || name.startsWith(".");
+    }
+
+    public static URI uri(String path) {
+        return new Path(path).toUri();
+    }
+}

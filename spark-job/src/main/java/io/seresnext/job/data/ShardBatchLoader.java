@@ -1,0 +1,117 @@
+package io.seresnext.job.data;
+
+import java.io.IOException;
+import java.util.SplittableRandom;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.datavec.spark.util.SerializableHadoopConfig;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.nd4j.common.loader.Source;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Turns a {@link BatchPlan} descriptor into a minibatch on the executor that trains on it: positional reads of
+ * the stored runs, then crop, flip and per-channel normalisation written straight into the one float buffer that
+ * becomes the features array. Training batches get a random crop and flip (seeded by the descriptor, so a batch
+ * is reproducible); evaluation batches the centre crop.
+ */
+public final class ShardBatchLoader implements DataSetLoader {
+
+    private final SerializableHadoopConfig hadoopConf;
+    private final int imageSize;
+    private final int numClasses;
+    private final float[] scale = new float[3];
+    private final float[] shift = new float[3];
+    private final boolean flip;
+    private final long seed;
+
+    public ShardBatchLoader(Configuration conf, int imageSize, int numClasses, float[] mean, float[] std,
+                            boolean flip, long seed) {
+        this.hadoopConf = new SerializableHadoopConfig(conf);
+        this.imageSize = imageSize;
+        this.numClasses = numClasses;
+        for (int c = 0; c < 3; c++) {
+            scale[c] = 1f / (255f * std[c]);
+            shift[c] = -mean[c] / std[c];
+        }
+        this.flip = flip;
+        this.seed = seed;
+    }
+
+    @Override
+    public DataSet load(Source source) throws IOException {
+        return load(source.getPath());
+    }
+
+    public DataSet load(String descriptor) throws IOException {
+        BatchPlan.Batch batch = BatchPlan.parse(descriptor);
+        boolean training = batch.epoch() >= 0;
+        SplittableRandom random = new SplittableRandom(seed ^ descriptor.hashCode() * 0x9E3779B97F4A7C15L);
+        int n = batch.size();
+        int plane = imageSize * imageSize;
+        float[] features = new float[n * 3 * plane];
+        float[] labels = new float[n * numClasses];
+        FileSystem fs = new Path(batch.directory()).getFileSystem(hadoopConf.getConfiguration());
+        int image = 0;
+        byte[] buffer = null;
+        for (BatchPlan.Run run : batch.runs()) {
+            Path shard = new Path(batch.directory(), run.shard());
+            try (FSDataInputStream in = fs.open(shard)) {
+                int stored = ShardFormat.readHeader(in, shard.toString());
+                if (stored < imageSize) {
+                    throw new IOException(shard + " stores " + stored + "px images, smaller than the " + imageSize
+                            + "px crop");
+                }
+                int record = ShardFormat.recordBytes(stored);
+                int length = record * run.count();
+                if (buffer == null || buffer.length < length) {
+                    buffer = new byte[length];
+                }
+                in.readFully(ShardFormat.offsetOf(run.start(), stored), buffer, 0, length);
+                for (int i = 0; i < run.count(); i++, image++) {
+                    int at = i * record;
+                    int label = ((buffer[at] & 0xff) << 24) | ((buffer[at + 1] & 0xff) << 16)
+                            | ((buffer[at + 2] & 0xff) << 8) | (buffer[at + 3] & 0xff);
+                    if (label < 0 || label >= numClasses) {
+                        throw new IOException(shard + " record " + (run.start() + i) + " has label " + label
+                                + ", the model has " + numClasses + " classes");
+                    }
+                    labels[image * numClasses + label] = 1f;
+                    int margin = stored - imageSize;
+                    int ox = training ? random.nextInt(margin + 1) : margin / 2;
+                    int oy = training ? random.nextInt(margin + 1) : margin / 2;
+                    boolean mirror = training && flip && random.nextBoolean();
+                    writeImage(buffer, at + 4, stored, ox, oy, mirror, features, image * 3 * plane);
+                }
+            }
+        }
+        return new DataSet(Nd4j.create(features, new long[] {n, 3, imageSize, imageSize}, 'c'),
+                Nd4j.create(labels, new long[] {n, numClasses}, 'c'));
+    }
+
+    /** HWC bytes of the stored square -> normalised CHW floats of the crop. */
+    private void writeImage(byte[] src, int srcStart, int stored, int ox, int oy, boolean mirror, float[] dst,
+                            int dstStart) {
+        int size = imageSize;
+        for (int c = 0; c < 3; c++) {
+            float sc = scale[c];
+            float sh = shift[c];
+            int out = dstStart + c * size * size;
+            for (int y = 0; y < size; y++) {
+                int row = srcStart + ((oy + y) * stored + ox) * 3 + c;
+                if (mirror) {
+                    for (int x = size - 1; x >= 0; x--) {
+                        dst[out++] = (src[row + x * 3] & 0xff) * sc + sh;
+                    }
+                } else {
+                    for (int x = 0; x < size; x++) {
+                        dst[out++] = (src[row + x * 3] & 0xff) * sc + sh;
+                    }
+                }
+            }
+        }
+    }
+}
