@@ -40,20 +40,19 @@ public final class TrainJob {
     }
 
     public static Result run(SparkSession spark, JobConfig requested) throws IOException {
+        Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         ModelStore store = new ModelStore(requested.output(), hadoop);
         JobConfig config = requested;
         ModelStore.Checkpoint checkpoint = null;
+        store.checkUsable(requested.overwrite(), requested.resume());
         if (requested.resume()) {
-            store.prepareForRun(false, true);
             checkpoint = store.latestCheckpoint().orElseThrow(() ->
                     new OutputException("--resume: no finished checkpoint under " + store.root()));
             config = JobConfigLoader.fromStored(checkpoint.state().config(), checkpoint.path() + "/state.json")
                     .resumedOn(requested.master());
             log.info("Resuming {} after epoch {} of {}", store.root(), checkpoint.state().completedEpochs(),
                     config.train().epochs());
-        } else {
-            store.prepareForRun(config.overwrite(), false);
         }
 
         if (config.data().createDemo() && !HadoopFiles.fileSystem(config.input(), hadoop)
@@ -72,6 +71,9 @@ public final class TrainJob {
             earlier = ModelStore.readModel(config.initModel(), hadoop); // fails early on a missing model
         }
         ShardManifest manifest = ShardCache.prepare(spark, listing, config.data());
+        if (checkpoint == null) {
+            store.startRun(config.overwrite());
+        }
 
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Trainer trainer = new Trainer(sc, config, manifest, store);

@@ -66,22 +66,26 @@ public final class ModelStore {
     }
 
     /**
-     * Refuses an output that already holds a model or checkpoints unless the run overwrites or resumes it. With
-     * overwrite, the old checkpoints go now; the old model stays until the new one replaces it.
+     * Refuses an output that already holds a model or checkpoints unless the run overwrites or resumes it. Changes
+     * nothing: this runs before the input is checked.
      */
-    public void prepareForRun(boolean overwrite, boolean resume) throws IOException {
+    public void checkUsable(boolean overwrite, boolean resume) throws IOException {
         boolean hasModel = fs.exists(new Path(root, MODEL));
         boolean hasCheckpoints = fs.exists(new Path(root, CHECKPOINTS));
-        if (resume) {
-            if (!hasCheckpoints) {
-                throw new OutputException("--resume: output " + root + " has no checkpoints to resume from");
-            }
-            return;
+        if (resume && !hasCheckpoints) {
+            throw new OutputException("--resume: output " + root + " has no checkpoints to resume from");
         }
-        if ((hasModel || hasCheckpoints) && !overwrite) {
+        if (!resume && (hasModel || hasCheckpoints) && !overwrite) {
             throw new OutputException("output " + root + " already holds a " + (hasModel ? "model" : "run")
                     + "; pass --overwrite to replace it or --resume to continue it");
         }
+    }
+
+    /**
+     * Makes room for a new run once its input has passed every check: with overwrite the old checkpoints and
+     * success marker go now, while the old model stays readable until the new one replaces it.
+     */
+    public void startRun(boolean overwrite) throws IOException {
         if (overwrite) {
             fs.delete(new Path(root, CHECKPOINTS), true);
             fs.delete(new Path(root, SUCCESS), false);

@@ -37,8 +37,23 @@ public final class Trainer {
         this.config = config;
         this.manifest = manifest;
         this.store = store;
-        this.workers = config.trainingMaster().workers() > 0 ? config.trainingMaster().workers()
-                : sc.defaultParallelism();
+        this.workers = workers(sc, config.trainingMaster());
+    }
+
+    /**
+     * Workers that train at once: parameter averaging runs one per Spark task slot; gradient sharing one per
+     * executor times its workers per executor (local mode is one executor). Executors that register after the
+     * job starts are not counted: set training-master.workers where dynamic allocation is on.
+     */
+    static int workers(JavaSparkContext sc, JobConfig.Master m) {
+        if (m.workers() > 0) {
+            return m.workers();
+        }
+        if (m.type() == JobConfig.MasterType.PARAMETER_AVERAGING) {
+            return sc.defaultParallelism();
+        }
+        int executors = sc.sc().isLocal() ? 1 : Math.max(1, sc.sc().getExecutorMemoryStatus().size() - 1);
+        return executors * m.gradientSharing().workersPerExecutor();
     }
 
     /** Iterations of one worker in one epoch: what the learning-rate schedule counts in. */
@@ -87,8 +102,8 @@ public final class Trainer {
             List<String> batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, epoch, t.batchSize(),
                     config.data().shuffleRun(), t.seed());
             long images = manifest.count(ImageFolderIndex.TRAIN);
-            spark.setListeners(new ProgressListener(epoch, t.epochs(), perWorker, t.batchSize(), t.logEvery(),
-                    schedule));
+            spark.setListeners(new ProgressListener(epoch, t.epochs(), (epoch - 1) * perWorker, perWorker,
+                    t.batchSize(), t.logEvery(), schedule));
             phase(epoch, "train", batches.size() + " batches");
             long start = System.nanoTime();
             spark.fitPaths(sc.parallelize(batches, Math.min(batches.size(), workers)), loader);

@@ -1,0 +1,110 @@
+package io.seresnext.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seresnext.job.output.AtomicFiles;
+import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.output.TrainingState;
+import io.seresnext.job.testing.MiniHdfs;
+import io.seresnext.model.ModelSpec;
+import io.seresnext.model.SeResNeXtGraph;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The output directory on real HDFS and on a local disk: atomic replacement, checkpoints, a crash mid-publish. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ModelStoreTest {
+
+    private MiniHdfs hdfs;
+
+    @BeforeAll
+    void start() throws IOException {
+        hdfs = new MiniHdfs();
+    }
+
+    @AfterAll
+    void stop() {
+        hdfs.close();
+    }
+
+    private static ComputationGraph tinyNetwork(long seed) {
+        ModelSpec spec = io.seresnext.model.Presets.get("seresnext11_4x8d_tiny").withInput(3, 8, 8)
+                .withNumClasses(3);
+        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(spec,
+                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(seed)
+                        .updater(new org.nd4j.linalg.learning.config.Nesterovs(0.1, 0.9))));
+        net.init();
+        return net;
+    }
+
+    private static TrainingState state(int epoch) {
+        return new TrainingState(List.of("a", "b", "c"), "input = x", epoch, epoch * 10, List.of());
+    }
+
+    private void crashDuringPublishLeavesTheEarlierModel(String output) throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = new ModelStore(output, conf);
+        store.startRun(false);
+        ComputationGraph earlier = tinyNetwork(1);
+        store.publish(earlier, state(1));
+        Path model = new Path(store.root(), ModelStore.MODEL);
+        FileSystem fs = model.getFileSystem(conf);
+
+        ComputationGraph newer = tinyNetwork(2);
+        IOException crash = assertThrows(IOException.class, () -> AtomicFiles.write(fs, model, out -> {
+            ModelSerializer.writeModel(newer, out, true);
+            throw new IOException("executor lost while publishing");
+        }));
+        assertEquals("executor lost while publishing", crash.getMessage());
+
+        ComputationGraph read = store.readModel(model);
+        assertEquals(earlier.params(), read.params(), "the earlier model is still the published one");
+        assertNotEquals(newer.params(), read.params());
+        FileStatus[] left = fs.listStatus(store.root(), p -> p.getName().contains(".tmp"));
+        assertEquals(0, left.length, "no temporary left: " + Arrays.toString(left));
+
+        store.publish(newer, state(2)); // a later publish replaces it whole
+        assertEquals(newer.params(), store.readModel(model).params());
+    }
+
+    @Test
+    void crashDuringPublishOnHdfs() throws Exception {
+        crashDuringPublishLeavesTheEarlierModel(hdfs.uri("/models/crash"));
+    }
+
+    @Test
+    void crashDuringPublishOnLocalDisk() throws Exception {
+        crashDuringPublishLeavesTheEarlierModel(Files.createTempDirectory("store").toUri().toString());
+    }
+
+    @Test
+    void checkpointsKeepTheLastKWithUpdaterState() throws Exception {
+        ModelStore store = new ModelStore(hdfs.uri("/models/checkpoints"), new Configuration());
+        store.startRun(false);
+        ComputationGraph net = tinyNetwork(3);
+        for (int epoch = 1; epoch <= 4; epoch++) {
+            store.checkpoint(net, state(epoch), 2);
+        }
+        assertEquals(List.of("epoch-0003", "epoch-0004"),
+                store.checkpoints().stream().map(Path::getName).toList());
+        ModelStore.Checkpoint last = store.latestCheckpoint().orElseThrow();
+        assertEquals(4, last.state().completedEpochs());
+        assertEquals(net.params(), last.network().params());
+        assertTrue(last.network().getUpdater().getStateViewArray() != null);
+    }
+}

@@ -1,0 +1,162 @@
+package io.seresnext.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seresnext.job.data.DemoDataset;
+import io.seresnext.job.output.EpochMetrics;
+import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.testing.MiniHdfs;
+import io.seresnext.job.testing.TestJobs;
+import io.seresnext.job.testing.TestSpark;
+import io.seresnext.job.train.LearningRateSchedule;
+import io.seresnext.model.SeResNeXtGraph;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** Image folder on HDFS to published model on HDFS, on real local Spark, with each training master. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TrainJobTest {
+
+    private MiniHdfs hdfs;
+    private SparkSession spark;
+    private String threeClasses;
+
+    @BeforeAll
+    void start() throws Exception {
+        hdfs = new MiniHdfs();
+        spark = TestSpark.start();
+        threeClasses = hdfs.uri("/data/shapes3");
+        DemoDataset.write(threeClasses, spark.sparkContext().hadoopConfiguration(), 3, 16, 6, 1);
+    }
+
+    @AfterAll
+    void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+        if (hdfs != null) {
+            hdfs.close();
+        }
+    }
+
+    private ModelStore store(String output) {
+        return new ModelStore(output, spark.sparkContext().hadoopConfiguration());
+    }
+
+    private void assertPublished(String output, int epochs, List<String> classes) throws Exception {
+        FileSystem fs = hdfs.fileSystem();
+        for (String f : List.of(ModelStore.MODEL, ModelStore.LABELS, ModelStore.CONFIG, ModelStore.METRICS,
+                ModelStore.SUCCESS)) {
+            assertTrue(fs.exists(new Path(output, f)), output + "/" + f);
+        }
+        ModelStore store = store(output);
+        assertEquals(classes, store.readLabels());
+        ComputationGraph model = store.readModel(new Path(output, ModelStore.MODEL));
+        assertEquals(classes.size(), model.getLayer(SeResNeXtGraph.OUTPUT).getParam("W").size(1));
+        assertNotNull(model.getUpdater().getStateViewArray(), "the published model keeps its updater state");
+        assertTrue(store.checkpoints().size() <= 2 && !store.checkpoints().isEmpty(), "keeps the last 2 checkpoints");
+        String metrics = new String(fs.open(new Path(output, ModelStore.METRICS)).readAllBytes());
+        for (int e = 1; e <= epochs; e++) {
+            assertTrue(metrics.contains("\"epoch\" : " + e), metrics);
+        }
+    }
+
+    @Test
+    void parameterAveragingTrainsAndPublishesOnHdfs() throws Exception {
+        String output = hdfs.uri("/models/pa");
+        Map<String, Object> o = TestJobs.small(threeClasses, output);
+        TrainJob.Result result = TrainJob.run(spark, TestJobs.config(o));
+
+        assertPublished(output, 2, DemoDataset.CLASSES.subList(0, 3));
+        List<EpochMetrics> metrics = result.state().metrics();
+        assertEquals(2, metrics.size());
+        assertEquals(18, metrics.get(1).valImages(), "every validation image is scored once");
+        assertTrue(Double.isFinite(metrics.get(1).valLoss()));
+    }
+
+    @Test
+    void gradientSharingTrainsAndPublishesOnHdfs() throws Exception {
+        String output = hdfs.uri("/models/gs");
+        Map<String, Object> o = TestJobs.small(threeClasses, output);
+        o.put("training-master.type", "gradient-sharing");
+        o.put("train.epochs", 1);
+        TrainJob.Result result = TrainJob.run(spark, TestJobs.config(o));
+
+        assertPublished(output, 1, DemoDataset.CLASSES.subList(0, 3));
+        assertEquals(1, result.state().metrics().size());
+    }
+
+    @Test
+    void anInterruptedRunResumesFromItsLastCheckpoint() throws Exception {
+        String output = hdfs.uri("/models/resumed");
+        Map<String, Object> o = TestJobs.small(threeClasses, output);
+        o.put("train.epochs", 3);
+        // interrupt the run as soon as epoch 1 is checkpointed: cancel its Spark jobs mid-epoch 2
+        Path firstCheckpoint = new Path(output + "/checkpoints/epoch-0001");
+        FileSystem fs = hdfs.fileSystem();
+        CompletableFuture<Void> interrupter = CompletableFuture.runAsync(() -> {
+            try {
+                while (!fs.exists(firstCheckpoint)) {
+                    Thread.sleep(100);
+                }
+                Thread.sleep(1500);
+                spark.sparkContext().cancelAllJobs();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThrows(Exception.class, () -> TrainJob.run(spark, TestJobs.config(o)));
+        interrupter.get(1, TimeUnit.MINUTES);
+        ModelStore store = store(output);
+        int done = store.latestCheckpoint().orElseThrow().state().completedEpochs();
+        assertTrue(done >= 1 && done < 3, "interrupted after " + done + " epochs");
+        assertFalse(fs.exists(new Path(output, ModelStore.SUCCESS)));
+        List<EpochMetrics> before = store.latestCheckpoint().orElseThrow().state().metrics();
+
+        Map<String, Object> resume = Map.of("input", threeClasses, "output", output, "resume", true);
+        TrainJob.Result result = TrainJob.run(spark, TestJobs.config(resume));
+
+        List<EpochMetrics> metrics = result.state().metrics();
+        assertEquals(3, metrics.size(), "same epoch count as the interrupted run");
+        assertEquals(before, metrics.subList(0, done), "earlier epochs carried over, not retrained");
+        // the learning-rate schedule continues where it was: each epoch's rate is the uninterrupted run's
+        LearningRateSchedule schedule = LearningRateSchedule.of(TestJobs.config(o).train(), 3, 16);
+        for (EpochMetrics m : metrics) {
+            assertEquals(schedule.valueAt(m.epoch() * 3 - 1, m.epoch() - 1), m.learningRate(), 1e-12);
+        }
+        assertPublished(output, 3, DemoDataset.CLASSES.subList(0, 3));
+    }
+
+    @Test
+    void aWarmStartTakesTheEarlierWeightsAndANewHeadForANewClassCount() throws Exception {
+        String first = hdfs.uri("/models/warm-source");
+        Map<String, Object> o = TestJobs.small(threeClasses, first);
+        o.put("train.epochs", 1);
+        TrainJob.run(spark, TestJobs.config(o));
+
+        String fourClasses = hdfs.uri("/data/shapes4");
+        DemoDataset.write(fourClasses, spark.sparkContext().hadoopConfiguration(), 4, 12, 4, 2);
+        String second = hdfs.uri("/models/warm-target");
+        Map<String, Object> w = TestJobs.small(fourClasses, second);
+        w.put("train.epochs", 1);
+        w.put("init-model", first + "/model.zip");
+        TrainJob.run(spark, TestJobs.config(w));
+
+        assertPublished(second, 1, DemoDataset.CLASSES.subList(0, 4));
+    }
+}
