@@ -26,8 +26,24 @@ public record JobConfig(String input, String output, String master, boolean over
     public enum Layout { AUTO, TRAIN_VAL, SINGLE }
 
     public record Data(boolean createDemo, Layout layout, double validationFraction, long splitSeed, int storedSize, int shardImages,
-                       String cache, double maxBadFraction, float[] mean, float[] std, boolean horizontalFlip,
-                       int shuffleRun) implements Serializable {
+                       String cache, double maxBadFraction, List<Float> mean, List<Float> std,
+                       boolean horizontalFlip, int shuffleRun) implements Serializable {
+        /** RGB means and deviations as arrays, for the loader's inner loop. */
+        public float[] meanArray() {
+            return floats(mean);
+        }
+
+        public float[] stdArray() {
+            return floats(std);
+        }
+
+        private static float[] floats(List<Float> values) {
+            float[] out = new float[values.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = values.get(i);
+            }
+            return out;
+        }
     }
 
     public enum Optimizer { SGD, ADAM }

@@ -169,8 +169,8 @@ public final class JobConfigLoader {
         }
         double maxBad = c.getDouble("data.max-bad-fraction");
         require(maxBad >= 0 && maxBad < 1, "data.max-bad-fraction", "must be in [0, 1), got " + maxBad);
-        float[] mean = floats(c, "data.mean");
-        float[] std = floats(c, "data.std");
+        List<Float> mean = floats(c, "data.mean");
+        List<Float> std = floats(c, "data.std");
         for (float s : std) {
             require(s > 0, "data.std", "values must be > 0");
         }
@@ -242,14 +242,10 @@ public final class JobConfigLoader {
                         c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port));
     }
 
-    private static float[] floats(Config c, String key) {
+    private static List<Float> floats(Config c, String key) {
         List<Double> values = c.getDoubleList(key);
         require(values.size() == 3, key, "needs 3 values (R, G, B), got " + values);
-        float[] out = new float[3];
-        for (int i = 0; i < 3; i++) {
-            out[i] = values.get(i).floatValue();
-        }
-        return out;
+        return values.stream().map(Double::floatValue).toList();
     }
 
     /** "parameter-averaging" -> PARAMETER_AVERAGING, or an error listing the spellings. */

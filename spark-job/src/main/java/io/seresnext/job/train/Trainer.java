@@ -82,7 +82,7 @@ public final class Trainer {
         int numClasses = manifest.classes().size();
         LearningRateSchedule schedule = schedule();
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
-                numClasses, config.data().mean(), config.data().std(), config.data().horizontalFlip(), t.seed());
+                numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed());
         @SuppressWarnings("rawtypes")
         TrainingMaster master = TrainingMasters.create(config, workers,
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));

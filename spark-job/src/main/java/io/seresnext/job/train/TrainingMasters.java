@@ -31,7 +31,7 @@ public final class TrainingMasters {
                 // dl4j-spark M2 bug: ParameterAveragingTrainingMaster.executeTrainingPathsHelper reads the worker
                 // count from the (null) MultiLayerNetwork when training a ComputationGraph from paths and throws an
                 // NPE, unless the worker count was given to the builder. So it is always given here.
-                // (TrainingMastersTest.parameterAveragingTrainsAGraphFromPaths fails without it.)
+                // (TrainJobTest.parameterAveragingTrainsAndPublishesOnHdfs fails without it.)
                 yield new ParameterAveragingTrainingMaster.Builder(workers, batch)
                         .batchSizePerWorker(batch)
                         .averagingFrequency(pa.averagingFrequency())

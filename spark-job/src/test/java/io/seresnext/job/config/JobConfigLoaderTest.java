@@ -1,0 +1,120 @@
+package io.seresnext.job.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seresnext.model.GroupedConvForm;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private static Map<String, Object> required() {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("input", "hdfs:///data/imagenet");
+        o.put("output", "hdfs:///models/run1");
+        return o;
+    }
+
+    private static String refused(Map<String, Object> overrides) {
+        return assertThrows(InvalidConfigException.class, () -> JobConfigLoader.load(null, overrides)).getMessage();
+    }
+
+    private File preset(String hocon) throws Exception {
+        Path p = dir.resolve("job.conf");
+        Files.writeString(p, hocon);
+        return p.toFile();
+    }
+
+    @Test
+    void defaultsPresetFileAndCommandLineInThatOrder() throws Exception {
+        File file = preset("input = \"file:///x\"\noutput = \"file:///y\"\ntrain { epochs = 7, batch-size = 64 }\n"
+                + "model.preset = seresnext50_32x4d\nmodel.image-size = 224\n");
+        Map<String, Object> cli = new LinkedHashMap<>();
+        cli.put("train.epochs", 9);
+        cli.put("train.step-epochs", new JobConfigLoader.HoconText("[3, 6]"));
+        JobConfig c = JobConfigLoader.load(file, cli);
+        assertEquals(9, c.train().epochs(), "command line beats the preset");
+        assertEquals(64, c.train().batchSize(), "preset beats the defaults");
+        assertEquals(0.1, c.train().learningRate(), "defaults fill the rest");
+        assertEquals(List.of(3, 6), c.train().stepEpochs());
+        assertEquals(256, c.data().storedSize(), "stored size follows the image size (224 * 8 / 7)");
+        assertEquals(GroupedConvForm.GROUPED_LAYER, c.model().form());
+        assertEquals(JobConfig.MasterType.PARAMETER_AVERAGING, c.trainingMaster().type());
+        assertEquals(c, JobConfigLoader.fromStored(c.source(), "stored"), "the stored form reads back the same");
+    }
+
+    @Test
+    void unknownKeysAreRefusedWithTheirName() throws Exception {
+        Map<String, Object> o = required();
+        o.put("train.epoch", 3);
+        assertTrue(refused(o).contains("train.epoch"), refused(o));
+        String fromFile = assertThrows(InvalidConfigException.class, () -> JobConfigLoader.load(
+                preset("trian { epochs = 3 }"), required())).getMessage();
+        assertTrue(fromFile.contains("trian.epochs") && fromFile.contains("job.conf"), fromFile);
+    }
+
+    @Test
+    void wrongTypesNameTheKey() {
+        Map<String, Object> o = required();
+        o.put("train.batch-size", new JobConfigLoader.HoconText("lots"));
+        String m = refused(o);
+        assertTrue(m.contains("train.batch-size") && m.contains("NUMBER"), m);
+    }
+
+    @Test
+    void impossibleValuesNameTheKey() {
+        Map<String, Object> batch = required();
+        batch.put("train.batch-size", 0);
+        assertTrue(refused(batch).startsWith("train.batch-size must be >= 1"), refused(batch));
+
+        Map<String, Object> preset = required();
+        preset.put("model.preset", "seresnext9000");
+        assertTrue(refused(preset).contains("model.preset") && refused(preset).contains("seresnext9000"));
+
+        Map<String, Object> tooSmall = required();
+        tooSmall.put("model.preset", "seresnext50_32x4d");
+        tooSmall.put("model.image-size", 16);
+        assertTrue(refused(tooSmall).contains("model.image-size 16"), refused(tooSmall));
+
+        Map<String, Object> master = required();
+        master.put("training-master.type", "allreduce");
+        assertTrue(refused(master).contains("training-master.type must be one of [parameter-averaging, "
+                + "gradient-sharing]"), refused(master));
+
+        Map<String, Object> fraction = required();
+        fraction.put("data.validation-fraction", 1.5);
+        assertTrue(refused(fraction).contains("data.validation-fraction"));
+
+        Map<String, Object> both = required();
+        both.put("resume", true);
+        both.put("overwrite", true);
+        assertTrue(refused(both).contains("resume"));
+    }
+
+    @Test
+    void inputAndOutputAreRequiredForTraining() {
+        assertTrue(refused(new LinkedHashMap<>()).startsWith("input is required"));
+        Map<String, Object> noOutput = new LinkedHashMap<>();
+        noOutput.put("input", "file:///x");
+        assertTrue(refused(noOutput).startsWith("output is required"));
+        assertEquals("", JobConfigLoader.load(null, noOutput, false).output(), "prepare needs no output");
+    }
+
+    @Test
+    void aMissingPresetFileIsNamed() {
+        String m = assertThrows(InvalidConfigException.class,
+                () -> JobConfigLoader.load(new File("no/such.conf"), required())).getMessage();
+        assertTrue(m.contains("--config") && m.contains("no/such.conf"), m);
+    }
+}
