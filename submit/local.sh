@@ -30,4 +30,5 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
 # shellcheck disable=SC2086
 exec java ${JAVA_OPTS:--Xmx4g} "${java17[@]}" \
   -Dorg.deeplearning4j.spark.time.TimeSource=org.deeplearning4j.spark.time.SystemClockTimeSource \
+  -Dlog4j.configurationFile="$root/conf/log4j2.properties" \
   -cp "$jar:$(cat "$classpath_file")" io.seresnext.job.Main "$@"

@@ -1,5 +1,6 @@
 package io.seresnext.job;
 
+import io.seresnext.job.bench.DataBenchmark;
 import io.seresnext.job.bench.ModelBenchmark;
 import io.seresnext.job.cli.Command;
 import io.seresnext.job.cli.CommandLine;
@@ -60,6 +61,8 @@ public final class Main {
             ModelTable.print(list.json(), System.out);
         } else if (command instanceof Command.BenchModel bench) {
             System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(bench)));
+        } else if (command instanceof Command.BenchData bench) {
+            System.out.println(new ObjectMapper().writeValueAsString(DataBenchmark.run(bench)));
         } else if (command instanceof Command.Prepare prepare) {
             try (SparkSession spark = SparkSessions.start(prepare.config(), "prepare")) {
                 ShardManifest m = TrainJob.prepare(spark, prepare.config());

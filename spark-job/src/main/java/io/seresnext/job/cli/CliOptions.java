@@ -13,6 +13,12 @@ final class CliOptions {
     int steps = 10;
     int warmup = 3;
     String form = "grouped";
+    /** bench-data */
+    int images = 256;
+    String source = "500x375";
+    int storedSize = 256;
+    int imageSize = 224;
+    int passes = 3;
     /** train / prepare: the job preset and the overrides, keyed as in the configuration. */
     String configFile;
     final java.util.Map<String, Object> overrides = new java.util.LinkedHashMap<>();

@@ -19,6 +19,11 @@ public sealed interface Command {
     record Prepare(JobConfig config) implements Command {
     }
 
+    /** {@code bench-data}: decode and load-augment images/sec on one core. */
+    record BenchData(int images, int sourceWidth, int sourceHeight, int storedSize, int imageSize, int batch,
+                     int passes) implements Command {
+    }
+
     /** {@code bench-model}: time training steps of one model in this JVM. */
     record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps) implements Command {
         public GroupedConvForm form() {

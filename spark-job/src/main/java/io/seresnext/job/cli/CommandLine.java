@@ -63,6 +63,40 @@ public final class CommandLine {
                 b.cmd("prepare").action((u, c) -> command(c, "prepare"))
                         .text("decode an image folder into the shard cache that `train` reads (train does it too)")
                         .children(seq(jobOptions(b, false))),
+                b.cmd("bench-data").action((u, c) -> {
+                    c.batch = 64;
+                    return command(c, "bench-data");
+                }).text("time the data path on one core: JPEG decode + resize (prepare), and crop/flip/normalise "
+                                + "into minibatches (every epoch)")
+                        .children(seq(
+                                b.opt("images", INT).valueName("N").action((v, c) -> {
+                                    c.images = v;
+                                    return c;
+                                }).validate(v -> check(v > 0, "--images must be > 0, got " + v))
+                                        .text("source images (default 256)"),
+                                b.opt("source", STRING).valueName("WxH").action((v, c) -> {
+                                    c.source = v;
+                                    return c;
+                                }).validate(v -> check(v.matches("\\d+x\\d+"), "--source must look like 500x375"))
+                                        .text("source JPEG size (default 500x375, ImageNet's typical)"),
+                                b.opt("stored-size", INT).valueName("S").action((v, c) -> {
+                                    c.storedSize = v;
+                                    return c;
+                                }).text("stored square side (default 256)"),
+                                b.opt("image-size", INT).valueName("S").action((v, c) -> {
+                                    c.imageSize = v;
+                                    return c;
+                                }).text("crop side fed to the network (default 224)"),
+                                b.opt("batch", INT).valueName("B").action((v, c) -> {
+                                    c.batch = v;
+                                    return c;
+                                }).validate(v -> check(v > 0, "--batch must be > 0, got " + v))
+                                        .text("minibatch (default 64)"),
+                                b.opt("passes", INT).valueName("N").action((v, c) -> {
+                                    c.passes = v;
+                                    return c;
+                                }).validate(v -> check(v > 0, "--passes must be > 0, got " + v))
+                                        .text("timed passes; the median is reported (default 3)"))),
                 b.cmd("bench-model").action((u, c) -> command(c, "bench-model"))
                         .text("time training steps of one model in this JVM (no Spark): median images/sec, peak RSS")
                         .children(seq(
@@ -180,6 +214,17 @@ public final class CommandLine {
             case "prepare":
                 return Optional.of(new Command.Prepare(JobConfigLoader.load(
                         o.configFile == null ? null : new File(o.configFile), o.overrides, false)));
+            case "bench-data":
+                String[] wh = o.source.split("x");
+                if (o.imageSize > o.storedSize || o.imageSize < 1) {
+                    throw new IllegalArgumentException("--image-size must be in [1, --stored-size], got "
+                            + o.imageSize);
+                }
+                if (o.images < o.batch) {
+                    throw new IllegalArgumentException("--images must be at least --batch");
+                }
+                return Optional.of(new Command.BenchData(o.images, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]),
+                        o.storedSize, o.imageSize, o.batch, o.passes));
             case "models":
                 return Optional.of(new Command.ListModels(o.json));
             case "bench-model":

@@ -80,6 +80,11 @@ public final class BatchPlan {
         return out;
     }
 
+    /** The descriptor of one batch made by hand (benchmarks, tools); {@code epoch < 0} for evaluation. */
+    public static String descriptorFor(String directory, String split, int epoch, List<Run> runs) {
+        return descriptor(directory, split, epoch, runs);
+    }
+
     static String descriptor(String directory, String split, int epoch, List<Run> runs) {
         StringBuilder sb = new StringBuilder(directory).append('/').append(split).append(".batch?e=").append(epoch)
                 .append("&r=");

@@ -167,8 +167,7 @@ public final class ShardCache {
                     }
                     continue;
                 }
-                out.writeInt(row.getInt(2));
-                out.write(pixels);
+                ShardFormat.writeRecord(out, row.getInt(2), pixels);
                 count++;
             }
         }

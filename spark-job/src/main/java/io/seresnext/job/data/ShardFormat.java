@@ -28,7 +28,7 @@ public final class ShardFormat {
         return HEADER_BYTES + (long) record * recordBytes(size);
     }
 
-    static void writeHeader(DataOutputStream out, int size) throws IOException {
+    public static void writeHeader(DataOutputStream out, int size) throws IOException {
         out.writeLong(MAGIC);
         out.writeInt(VERSION);
         out.writeInt(0);
@@ -36,6 +36,11 @@ public final class ShardFormat {
         out.writeInt(size);
         out.writeInt(size);
         out.writeInt(0);
+    }
+
+    public static void writeRecord(DataOutputStream out, int label, byte[] rgb) throws IOException {
+        out.writeInt(label);
+        out.write(rgb);
     }
 
     /** Reads and checks a header; returns the image side. */
