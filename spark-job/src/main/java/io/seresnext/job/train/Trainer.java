@@ -102,8 +102,13 @@ public final class Trainer {
             List<String> batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, epoch, t.batchSize(),
                     config.data().shuffleRun(), t.seed());
             long images = manifest.count(ImageFolderIndex.TRAIN);
-            spark.setListeners(new ProgressListener(epoch, t.epochs(), (epoch - 1) * perWorker, perWorker,
-                    t.batchSize(), t.logEvery(), schedule));
+            ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
+                    schedule);
+            if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING) {
+                spark.setListeners(new IterationAnchorListener(perWorker), progress);
+            } else {
+                spark.setListeners(progress);
+            }
             phase(epoch, "train", batches.size() + " batches");
             long start = System.nanoTime();
             spark.fitPaths(sc.parallelize(batches, Math.min(batches.size(), workers)), loader);

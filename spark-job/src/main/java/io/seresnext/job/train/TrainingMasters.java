@@ -28,11 +28,7 @@ public final class TrainingMasters {
         return switch (m.type()) {
             case PARAMETER_AVERAGING -> {
                 JobConfig.ParameterAveraging pa = m.parameterAveraging();
-                // dl4j-spark M2 bug: ParameterAveragingTrainingMaster.executeTrainingPathsHelper reads the worker
-                // count from the (null) MultiLayerNetwork when training a ComputationGraph from paths and throws an
-                // NPE, unless the worker count was given to the builder. So it is always given here.
-                // (TrainJobTest.parameterAveragingTrainsAndPublishesOnHdfs fails without it.)
-                yield new ParameterAveragingTrainingMaster.Builder(workers, batch)
+                yield new ParameterAveragingMaster(new ParameterAveragingTrainingMaster.Builder(workers, batch)
                         .batchSizePerWorker(batch)
                         .averagingFrequency(pa.averagingFrequency())
                         .workerPrefetchNumBatches(pa.prefetch())
@@ -40,8 +36,7 @@ public final class TrainingMasters {
                         .saveUpdater(pa.keepUpdaterState())
                         .repartionData(Repartition.Always)
                         .rngSeed(config.train().seed())
-                        .collectTrainingStats(false)
-                        .build();
+                        .collectTrainingStats(false));
             }
             case GRADIENT_SHARING -> {
                 JobConfig.GradientSharing gs = m.gradientSharing();

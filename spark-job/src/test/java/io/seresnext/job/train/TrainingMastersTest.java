@@ -1,0 +1,138 @@
+package io.seresnext.job.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seresnext.job.testing.TestSpark;
+import io.seresnext.model.Presets;
+import io.seresnext.model.SeResNeXtGraph;
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+
+/** The workarounds in {@link ParameterAveragingMaster}, on real local Spark with two workers. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TrainingMastersTest {
+
+    /** Iteration counts the workers' networks report (local mode: the workers run in this JVM). */
+    static final ConcurrentLinkedQueue<Integer> SEEN = new ConcurrentLinkedQueue<>();
+
+    static final class IterationRecorder extends BaseTrainingListener implements java.io.Serializable {
+        @Override
+        public void iterationDone(Model model, int iteration, int epoch) {
+            SEEN.add(iteration);
+        }
+    }
+
+    private SparkSession spark;
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    void start() {
+        spark = TestSpark.start();
+    }
+
+    @AfterAll
+    void stop() {
+        spark.stop();
+    }
+
+    private List<String> batches(int count) throws Exception {
+        List<String> paths = new ArrayList<>();
+        Nd4j.getRandom().setSeed(5);
+        for (int i = 0; i < count; i++) {
+            DataSet ds = new DataSet(Nd4j.rand(4, 3, 8, 8), Nd4j.eye(3).getRows(0, 1, 2, i % 3));
+            File f = dir.resolve("batch-" + i + ".bin").toFile();
+            ds.save(f);
+            paths.add(f.toURI().toString());
+        }
+        return paths;
+    }
+
+    private static ComputationGraph network() {
+        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(
+                Presets.get("seresnext11_4x8d_tiny").withInput(3, 8, 8).withNumClasses(3),
+                new NeuralNetConfiguration.Builder().seed(1).updater(new Sgd(0.01))));
+        net.init();
+        return net;
+    }
+
+    @Test
+    void workersContinueFromTheIterationCountOfTheMaster() throws Exception {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        ComputationGraph net = network();
+        net.getConfiguration().setIterationCount(100);
+        // 8 batches, 2 workers, averaging every 2 iterations: two averaging rounds
+        ParameterAveragingMaster master = new ParameterAveragingMaster(
+                new ParameterAveragingTrainingMaster.Builder(2, 4).batchSizePerWorker(4).averagingFrequency(2)
+                        .collectTrainingStats(false));
+        SparkComputationGraph spark = new SparkComputationGraph(sc, net, master);
+        spark.setListeners(new IterationRecorder());
+        SEEN.clear();
+        spark.fitPaths(sc.parallelize(batches(8), 2), new SerializedDataSetLoader());
+        Set<Integer> seen = new TreeSet<>(SEEN);
+        assertEquals(Set.of(100, 101, 102, 103), seen,
+                "round 2 continues at 102 (stock DL4J restarts every round at 0: " + seen + ")");
+        assertEquals(104, spark.getNetwork().getConfiguration().getIterationCount());
+    }
+
+    @Test
+    void gradientSharingWorkersFollowTheAnchoredIterationCount() throws Exception {
+        io.seresnext.job.Dl4jSystemProperties.applyDefaults();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        java.util.Map<String, Object> o = io.seresnext.job.testing.TestJobs.small("file:///unused", "file:///unused");
+        o.put("training-master.type", "gradient-sharing");
+        o.put("train.batch-size", 4);
+        SparkComputationGraph spark = new SparkComputationGraph(sc, network(),
+                TrainingMasters.create(io.seresnext.job.testing.TestJobs.config(o), 1, "127.0.0.1"));
+        List<String> paths = batches(6);
+        for (int epoch = 1; epoch <= 2; epoch++) {
+            int first = (epoch - 1) * 6; // 6 iterations per epoch on the one worker
+            spark.getNetwork().getConfiguration().setIterationCount(first);
+            spark.setListeners(new IterationAnchorListener(6), new IterationRecorder());
+            WorkerEpoch.observe(epoch); // what the shard loader does for every training batch
+            SEEN.clear();
+            spark.fitPaths(sc.parallelize(paths, 1), new SerializedDataSetLoader());
+            TreeSet<Integer> seen = new TreeSet<>(SEEN);
+            // the first step runs at the parameter server's count (stock DL4J: every step continues from it)
+            seen.pollFirst();
+            assertEquals(Set.of(first + 1, first + 2, first + 3, first + 4, first + 5), seen, "epoch " + epoch
+                    + " (stock DL4J: the parameter server's counts)");
+        }
+    }
+
+    @Test
+    void aGraphTrainsFromPathsWithoutAWorkerCount() throws Exception {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        ComputationGraph net = network();
+        org.nd4j.linalg.api.ndarray.INDArray before = net.params().dup();
+        ParameterAveragingMaster master = new ParameterAveragingMaster(
+                new ParameterAveragingTrainingMaster.Builder(4).batchSizePerWorker(4).averagingFrequency(2)
+                        .collectTrainingStats(false));
+        SparkComputationGraph spark = new SparkComputationGraph(sc, net, master);
+        spark.fitPaths(sc.parallelize(batches(4), 2), new SerializedDataSetLoader()); // stock DL4J: NPE here
+        assertTrue(!before.equals(spark.getNetwork().params()), "the parameters moved");
+    }
+}
