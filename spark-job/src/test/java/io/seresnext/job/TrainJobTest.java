@@ -69,6 +69,8 @@ class TrainJobTest {
         ComputationGraph model = store.readModel(new Path(output, ModelStore.MODEL));
         assertEquals(classes.size(), model.getLayer(SeResNeXtGraph.OUTPUT).getParam("W").size(1));
         assertNotNull(model.getUpdater().getStateViewArray(), "the published model keeps its updater state");
+        assertTrue(model.getUpdater().getStateViewArray().amaxNumber().doubleValue() > 0,
+                "and that state is the trained momentum, not zeros");
         assertTrue(store.checkpoints().size() <= 2 && !store.checkpoints().isEmpty(), "keeps the last 2 checkpoints");
         String metrics = new String(fs.open(new Path(output, ModelStore.METRICS)).readAllBytes());
         for (int e = 1; e <= epochs; e++) {

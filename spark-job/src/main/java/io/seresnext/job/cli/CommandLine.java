@@ -13,7 +13,6 @@ import scala.collection.Seq;
 import scala.util.Either;
 import scala.util.Left;
 import scala.util.Right;
-import scala.Tuple2;
 import scala.runtime.BoxedUnit;
 import scopt.OParser;
 import scopt.OParserBuilder;
@@ -29,9 +28,6 @@ public final class CommandLine {
     @SuppressWarnings("unchecked")
     private static final Read<Integer> INT = (Read<Integer>) (Read<?>) Read$.MODULE$.intRead();
     private static final Read<BoxedUnit> FLAG = Read$.MODULE$.unitRead();
-    @SuppressWarnings("unchecked")
-    private static final Read<Tuple2<String, String>> KEY_VALUE =
-            (Read<Tuple2<String, String>>) (Read<?>) Read$.MODULE$.tupleRead(STRING, STRING);
 
     private CommandLine() {
     }
@@ -144,10 +140,11 @@ public final class CommandLine {
         }).text("job preset (HOCON, see conf/); options below override it"));
         o.add(key(b, "input", STRING, "input", "URI", "image folder (ImageNet layout) at any Hadoop URI"));
         o.add(key(b, "master", STRING, "master", "URL", "Spark master when not launched by spark-submit"));
-        o.add(b.opt("set", KEY_VALUE).unbounded().valueName("KEY=VALUE").action((v, c) -> {
-            c.overrides.put(v._1(), new JobConfigLoader.HoconText(v._2()));
+        o.add(b.opt("set", STRING).unbounded().valueName("KEY=VALUE").action((v, c) -> {
+            int eq = v.indexOf('=');
+            c.overrides.put(v.substring(0, eq).trim(), new JobConfigLoader.HoconText(v.substring(eq + 1)));
             return c;
-        }).text("any configuration key, e.g. --set train.learning-rate=0.05 (repeatable)"));
+        }).validate(v -> check(v.indexOf('=') > 0, "--set needs KEY=VALUE, got '" + v + "'")).text("any configuration key, e.g. --set train.learning-rate=0.05 (repeatable)"));
         if (training) {
             o.add(key(b, "output", STRING, "output", "URI", "where the model, checkpoints and metrics go"));
             o.add(key(b, "preset", STRING, "model.preset", "NAME", "model preset (see `models`)"));
