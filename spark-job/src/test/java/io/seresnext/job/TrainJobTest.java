@@ -17,10 +17,10 @@ import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.model.SeResNeXtGraph;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
@@ -108,25 +108,25 @@ class TrainJobTest {
         String output = hdfs.uri("/models/resumed");
         Map<String, Object> o = TestJobs.small(threeClasses, output);
         o.put("train.epochs", 3);
-        // interrupt the run as soon as epoch 1 is checkpointed: cancel its Spark jobs mid-epoch 2
-        Path firstCheckpoint = new Path(output + "/checkpoints/epoch-0001");
-        FileSystem fs = hdfs.fileSystem();
-        CompletableFuture<Void> interrupter = CompletableFuture.runAsync(() -> {
-            try {
-                while (!fs.exists(firstCheckpoint)) {
-                    Thread.sleep(100);
+        // interrupt the run the moment epoch 2 starts training: cancel that job group, as a lost driver would
+        SparkListener interrupter = new SparkListener() {
+            @Override
+            public void onJobStart(SparkListenerJobStart start) {
+                if ("epoch-2-train".equals(start.properties().getProperty("spark.jobGroup.id"))) {
+                    spark.sparkContext().cancelJobGroup("epoch-2-train");
                 }
-                Thread.sleep(1500);
-                spark.sparkContext().cancelAllJobs();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
             }
-        });
-        assertThrows(Exception.class, () -> TrainJob.run(spark, TestJobs.config(o)));
-        interrupter.get(1, TimeUnit.MINUTES);
+        };
+        spark.sparkContext().addSparkListener(interrupter);
+        try {
+            assertThrows(Exception.class, () -> TrainJob.run(spark, TestJobs.config(o)));
+        } finally {
+            spark.sparkContext().removeSparkListener(interrupter);
+        }
+        FileSystem fs = hdfs.fileSystem();
         ModelStore store = store(output);
         int done = store.latestCheckpoint().orElseThrow().state().completedEpochs();
-        assertTrue(done >= 1 && done < 3, "interrupted after " + done + " epochs");
+        assertEquals(1, done, "interrupted in epoch 2");
         assertFalse(fs.exists(new Path(output, ModelStore.SUCCESS)));
         List<EpochMetrics> before = store.latestCheckpoint().orElseThrow().state().metrics();
 

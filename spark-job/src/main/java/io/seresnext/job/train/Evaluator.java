@@ -43,15 +43,17 @@ public final class Evaluator {
     public static Result evaluate(JavaSparkContext sc, ComputationGraph network, List<String> batches,
                                   ShardBatchLoader loader) {
         Broadcast<String> conf = sc.broadcast(network.getConfiguration().toJson());
-        Broadcast<INDArray> params = sc.broadcast(network.params());
+        // a copy: Spark closes AutoCloseable broadcast values when they are destroyed or cleaned up, and an INDArray is one;
+        // broadcasting the live parameters would free the network's own buffer (seen as "DataBuffer released")
+        Broadcast<INDArray> params = sc.broadcast(network.params().dup());
         try {
             int slices = Math.max(1, Math.min(batches.size(), sc.defaultParallelism()));
             return sc.parallelize(batches, slices)
                     .mapPartitions(it -> List.of(score(it, conf.value(), params.value(), loader)).iterator())
                     .reduce(Result::plus);
         } finally {
-            conf.unpersist(false);
-            params.unpersist(false);
+            conf.destroy();
+            params.destroy();
         }
     }
 

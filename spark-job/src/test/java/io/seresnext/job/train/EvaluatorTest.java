@@ -7,6 +7,51 @@ import org.junit.jupiter.api.Test;
 class EvaluatorTest {
 
     @Test
+    void distributedEvaluationScoresEveryImageAndLeavesTheNetworkIntact(@org.junit.jupiter.api.io.TempDir
+                                                                        java.nio.file.Path dir) throws Exception {
+        java.util.Random random = new java.util.Random(2);
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(
+                new java.io.FileOutputStream(dir.resolve("val-00000.shard").toFile()))) {
+            io.seresnext.job.data.ShardFormat.writeHeader(out, 10);
+            for (int i = 0; i < 7; i++) {
+                byte[] pixels = new byte[10 * 10 * 3];
+                random.nextBytes(pixels);
+                io.seresnext.job.data.ShardFormat.writeRecord(out, i % 3, pixels);
+            }
+        }
+        String cache = dir.toUri().toString().replaceAll("/$", "");
+        java.util.List<String> batches = java.util.List.of(
+                io.seresnext.job.data.BatchPlan.descriptorFor(cache, "val", -1,
+                        java.util.List.of(new io.seresnext.job.data.BatchPlan.Run("val-00000.shard", 0, 4))),
+                io.seresnext.job.data.BatchPlan.descriptorFor(cache, "val", -1,
+                        java.util.List.of(new io.seresnext.job.data.BatchPlan.Run("val-00000.shard", 4, 3))));
+        org.deeplearning4j.nn.graph.ComputationGraph net = new org.deeplearning4j.nn.graph.ComputationGraph(
+                io.seresnext.model.SeResNeXtGraph.configuration(io.seresnext.model.Presets.get("seresnext11_4x8d_tiny")
+                        .withInput(3, 8, 8).withNumClasses(3)));
+        net.init();
+        // as a resumed run has it: restored from a model zip, whose parameter array is not a view
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        org.deeplearning4j.util.ModelSerializer.writeModel(net, zip, true);
+        net = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(
+                new java.io.ByteArrayInputStream(zip.toByteArray()), true);
+        org.nd4j.linalg.api.ndarray.INDArray before = net.params().dup();
+        org.apache.spark.sql.SparkSession spark = io.seresnext.job.testing.TestSpark.start();
+        try {
+            Evaluator.Result r = Evaluator.evaluate(
+                    org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()), net, batches,
+                    new io.seresnext.job.data.ShardBatchLoader(new org.apache.hadoop.conf.Configuration(), 8, 3,
+                            new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.25f, 0.25f, 0.25f}, true, 1));
+            assertEquals(7, r.images());
+            assertEquals(1.0, r.top5(), "3 classes: the truth is always in the top 5");
+            // Spark closes broadcast values when it destroys them: the live parameters must not have been one
+            Thread.sleep(500);
+            assertEquals(before, net.params());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
     void lossTopOneAndTopFiveFromTheSameProbabilities() {
         float[][] p = {
             {0.7f, 0.1f, 0.05f, 0.05f, 0.04f, 0.03f, 0.03f}, // right
