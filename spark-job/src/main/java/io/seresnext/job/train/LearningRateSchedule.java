@@ -1,7 +1,6 @@
 package io.seresnext.job.train;
 
 import io.seresnext.job.config.JobConfig;
-import java.util.List;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -19,7 +18,9 @@ public final class LearningRateSchedule implements ISchedule {
     @JsonProperty private final double warmupEpochs;
     @JsonProperty private final int epochs;
     @JsonProperty private final JobConfig.Schedule decay;
-    @JsonProperty private final List<Integer> stepEpochs;
+    // an array, not an immutable List: the configuration crosses to executors through Spark's Kryo, which cannot
+    // rebuild Java's immutable collections (StandaloneClusterIT, SparkKryoTest)
+    @JsonProperty private final int[] stepEpochs;
     @JsonProperty private final double stepFactor;
 
     @JsonCreator
@@ -28,14 +29,14 @@ public final class LearningRateSchedule implements ISchedule {
                                 @JsonProperty("warmupEpochs") double warmupEpochs,
                                 @JsonProperty("epochs") int epochs,
                                 @JsonProperty("decay") JobConfig.Schedule decay,
-                                @JsonProperty("stepEpochs") List<Integer> stepEpochs,
+                                @JsonProperty("stepEpochs") int[] stepEpochs,
                                 @JsonProperty("stepFactor") double stepFactor) {
         this.peak = peak;
         this.iterationsPerEpoch = Math.max(1, iterationsPerEpoch);
         this.warmupEpochs = warmupEpochs;
         this.epochs = epochs;
         this.decay = decay;
-        this.stepEpochs = List.copyOf(stepEpochs);
+        this.stepEpochs = stepEpochs.clone();
         this.stepFactor = stepFactor;
     }
 
@@ -43,7 +44,7 @@ public final class LearningRateSchedule implements ISchedule {
     public static LearningRateSchedule of(JobConfig.Train t, int iterationsPerEpoch, int globalBatch) {
         double peak = t.scaleLearningRate() ? t.learningRate() * globalBatch / t.referenceBatch() : t.learningRate();
         return new LearningRateSchedule(peak, iterationsPerEpoch, t.warmupEpochs(), t.epochs(), t.schedule(),
-                t.stepEpochs(), t.stepFactor());
+                t.stepEpochs().stream().mapToInt(Integer::intValue).toArray(), t.stepFactor());
     }
 
     @Override
@@ -73,6 +74,19 @@ public final class LearningRateSchedule implements ISchedule {
     @Override
     public ISchedule clone() {
         return new LearningRateSchedule(peak, iterationsPerEpoch, warmupEpochs, epochs, decay, stepEpochs, stepFactor);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LearningRateSchedule s && peak == s.peak && iterationsPerEpoch == s.iterationsPerEpoch
+                && warmupEpochs == s.warmupEpochs && epochs == s.epochs && decay == s.decay
+                && java.util.Arrays.equals(stepEpochs, s.stepEpochs) && stepFactor == s.stepFactor;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(peak, iterationsPerEpoch, warmupEpochs, epochs, decay,
+                java.util.Arrays.hashCode(stepEpochs), stepFactor);
     }
 
     public int iterationsPerEpoch() {

@@ -15,7 +15,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 class LearningRateScheduleTest {
 
     private static LearningRateSchedule schedule(JobConfig.Schedule decay) {
-        return new LearningRateSchedule(0.4, 10, 2, 10, decay, List.of(4, 8), 0.1);
+        return new LearningRateSchedule(0.4, 10, 2, 10, decay, new int[] {4, 8}, 0.1);
     }
 
     @Test

@@ -1,0 +1,128 @@
+package io.seresnext.job.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seresnext.job.data.DemoDataset;
+import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.testing.MiniHdfs;
+import io.seresnext.job.testing.StandaloneCluster;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The cluster jar, submitted with spark-submit to a real standalone cluster (a Master and two Workers, each an
+ * executor JVM of its own), input and output on HDFS: each training master trains across both executor JVMs and
+ * publishes the model.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StandaloneClusterIT {
+
+    private static final Path CLUSTER_JAR = Path.of("target/spark-job-cluster.jar");
+
+    private MiniHdfs hdfs;
+    private StandaloneCluster cluster;
+    private String input;
+
+    @BeforeAll
+    void start() throws Exception {
+        assertTrue(Files.isRegularFile(CLUSTER_JAR), "the cluster jar is built by `package`: " + CLUSTER_JAR);
+        hdfs = new MiniHdfs();
+        input = hdfs.uri("/data/shapes");
+        DemoDataset.write(input, hdfs.fileSystem().getConf(), 3, 16, 6, 1);
+        cluster = new StandaloneCluster(2, 1, "2g");
+    }
+
+    @AfterAll
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (hdfs != null) {
+            hdfs.close();
+        }
+    }
+
+    private List<String> submitArgs(String output, String master, Path events) {
+        String executorOptions = String.join(" ", cluster.javaOptions())
+                + " -Dorg.deeplearning4j.spark.time.TimeSource=org.deeplearning4j.spark.time.SystemClockTimeSource"
+                + " -Daeron.publication.unblock.timeout=60000000000";
+        List<String> args = new ArrayList<>(List.of(
+                "--master", cluster.masterUrl(), "--deploy-mode", "client",
+                "--class", "io.seresnext.job.Main",
+                "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+                "--conf", "spark.executor.memory=1500m", "--conf", "spark.executor.cores=1",
+                "--conf", "spark.cores.max=2", "--conf", "spark.ui.enabled=false",
+                "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
+                "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
+                "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri(),
+                CLUSTER_JAR.toAbsolutePath().toString(),
+                "train", "--input", input, "--output", output, "--training-master", master,
+                "--preset", "seresnext11_4x8d_tiny", "--epochs", "2", "--batch-size", "8",
+                "--set", "model.image-size=16", "--set", "data.stored-size=18", "--set", "data.shard-images=20",
+                "--set", "train.learning-rate=0.05", "--set", "train.eval-batch-size=16",
+                "--set", "training-master.workers=2",
+                "--set", "training-master.parameter-averaging.averaging-frequency=2",
+                "--set", "training-master.gradient-sharing.controller-address=127.0.0.1",
+                "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8"));
+        return args;
+    }
+
+    /** Executor IDs that ran tasks of the training jobs, from the application's event log. */
+    private static Set<String> trainingExecutors(Path events) throws Exception {
+        Set<String> executors = new TreeSet<>();
+        Pattern executor = Pattern.compile("\"Executor ID\":\"(\\d+)\"");
+        try (Stream<Path> logs = Files.list(events)) {
+            for (Path log : logs.toList()) {
+                for (String line : Files.readAllLines(log)) {
+                    if (line.contains("\"Event\":\"SparkListenerTaskEnd\"")) {
+                        Matcher m = executor.matcher(line);
+                        if (m.find()) {
+                            executors.add(m.group(1));
+                        }
+                    }
+                }
+            }
+        }
+        return executors;
+    }
+
+    private void trainsAcrossBothExecutors(String master) throws Exception {
+        String output = hdfs.uri("/models/" + master);
+        Path events = Files.createDirectories(cluster.home().resolve("events-" + master));
+        Path log = cluster.home().resolve("submit-" + master + ".log");
+        int status = cluster.submit(submitArgs(output, master, events), log, 600);
+        String tail = String.join("\n", Files.readAllLines(log).stream()
+                .skip(Math.max(0, Files.readAllLines(log).size() - 40)).toList());
+        assertEquals(0, status, "spark-submit exit status; log tail:\n" + tail);
+        assertTrue(tail.contains("Final validation accuracy after epoch 2"), tail);
+        FileSystem fs = hdfs.fileSystem();
+        for (String f : List.of(ModelStore.MODEL, ModelStore.LABELS, ModelStore.METRICS, ModelStore.SUCCESS)) {
+            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(output, f)), output + "/" + f);
+        }
+        assertEquals(Set.of("0", "1"), trainingExecutors(events), "tasks ran in both executor JVMs");
+    }
+
+    @Test
+    void parameterAveragingAcrossTwoExecutorJvms() throws Exception {
+        trainsAcrossBothExecutors("parameter-averaging");
+    }
+
+    @Test
+    void gradientSharingAcrossTwoExecutorJvms() throws Exception {
+        trainsAcrossBothExecutors("gradient-sharing");
+    }
+}
