@@ -7,7 +7,6 @@ import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.job.testing.StandaloneCluster;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,14 +23,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The cluster jar, submitted with spark-submit to a real standalone cluster (a Master and two Workers, each an
- * executor JVM of its own), input and output on HDFS: each training master trains across both executor JVMs and
- * publishes the model.
+ * The cluster jar, launched with submit/standalone.sh (spark-submit with the project's conf/) on a real standalone
+ * cluster (a Master and two Workers, each with an executor JVM of its own), input and output on HDFS: each training
+ * master trains across both executor JVMs and publishes the model.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StandaloneClusterIT {
 
     private static final Path CLUSTER_JAR = Path.of("target/spark-job-cluster.jar");
+    private static final Path LAUNCHER = Path.of("../submit/standalone.sh").toAbsolutePath().normalize();
 
     private MiniHdfs hdfs;
     private StandaloneCluster cluster;
@@ -56,29 +56,46 @@ class StandaloneClusterIT {
         }
     }
 
-    private List<String> submitArgs(String output, String master, Path events) {
-        String executorOptions = String.join(" ", cluster.javaOptions())
-                + " -Dorg.deeplearning4j.spark.time.TimeSource=org.deeplearning4j.spark.time.SystemClockTimeSource"
-                + " -Daeron.publication.unblock.timeout=60000000000";
-        List<String> args = new ArrayList<>(List.of(
-                "--master", cluster.masterUrl(), "--deploy-mode", "client",
-                "--class", "io.seresnext.job.Main",
-                "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-                "--conf", "spark.executor.memory=1500m", "--conf", "spark.executor.cores=1",
-                "--conf", "spark.cores.max=2", "--conf", "spark.ui.enabled=false",
-                "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
-                "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
-                "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri(),
-                CLUSTER_JAR.toAbsolutePath().toString(),
-                "train", "--input", input, "--output", output, "--training-master", master,
+    /** Settings for two 1-core executors on this small machine, layered over conf/spark/standalone.properties. */
+    private Path testProperties(Path events) throws Exception {
+        Path file = cluster.home().resolve("test-" + events.getFileName() + ".properties");
+        Files.writeString(file, String.join("\n",
+                "spark.driver.host=127.0.0.1", "spark.driver.bindAddress=127.0.0.1",
+                "spark.executor.memory=1500m", "spark.executor.cores=1", "spark.cores.max=2",
+                "spark.driver.memory=1g", "spark.ui.enabled=false", "spark.executorEnv.OMP_NUM_THREADS=1",
+                "spark.eventLog.enabled=true", "spark.eventLog.dir=" + events.toUri(),
+                "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G -Dorg.bytedeco.javacpp.maxphysicalbytes=4G",
+                "seresnext.driver.jvm=-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=3G",
+                ""));
+        return file;
+    }
+
+    /** The job's arguments: the tiny preset at 16x16, 2 epochs, both executors as workers. */
+    private List<String> jobArgs(String output, String master) {
+        return List.of("train", "--input", input, "--output", output, "--training-master", master,
                 "--preset", "seresnext11_4x8d_tiny", "--epochs", "2", "--batch-size", "8",
                 "--set", "model.image-size=16", "--set", "data.stored-size=18", "--set", "data.shard-images=20",
                 "--set", "train.learning-rate=0.05", "--set", "train.eval-batch-size=16",
                 "--set", "training-master.workers=2",
                 "--set", "training-master.parameter-averaging.averaging-frequency=2",
                 "--set", "training-master.gradient-sharing.controller-address=127.0.0.1",
-                "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8"));
-        return args;
+                "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8");
+    }
+
+    /** submit/standalone.sh, as a user runs it, against the test cluster. */
+    private int launch(List<String> jobArgs, Path properties, Path log) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", LAUNCHER.toString()));
+        command.addAll(jobArgs);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(cluster.environment());
+        pb.environment().put("SPARK_MASTER", cluster.masterUrl());
+        pb.environment().put("SPARK_PROPERTIES", properties.toString());
+        Process p = pb.start();
+        if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("the job did not finish in 600 s; see " + log);
+        }
+        return p.exitValue();
     }
 
     /** Executor IDs that ran tasks of the training jobs, from the application's event log. */
@@ -104,7 +121,7 @@ class StandaloneClusterIT {
         String output = hdfs.uri("/models/" + master);
         Path events = Files.createDirectories(cluster.home().resolve("events-" + master));
         Path log = cluster.home().resolve("submit-" + master + ".log");
-        int status = cluster.submit(submitArgs(output, master, events), log, 600);
+        int status = launch(jobArgs(output, master), testProperties(events), log);
         String tail = String.join("\n", Files.readAllLines(log).stream()
                 .skip(Math.max(0, Files.readAllLines(log).size() - 40)).toList());
         assertEquals(0, status, "spark-submit exit status; log tail:\n" + tail);

@@ -42,6 +42,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 }
             }
         }
+        writeSparkSubmit();
         javaOptions = List.of(System.getProperty("seresnext.java17.opens", "").trim().split("\\s+"));
         port = freePort();
         start("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
@@ -52,6 +53,31 @@ public final class StandaloneCluster implements AutoCloseable {
                     "--webui-port", String.valueOf(freePort()), "--work-dir", home.resolve("work" + i).toString()));
         }
         Thread.sleep(8000); // workers register with the master
+    }
+
+    /**
+     * {@code bin/spark-submit} as a distribution has it: Spark's launcher library builds the driver's java command
+     * (applying --driver-java-options, --driver-memory, ...), which then runs SparkSubmit.
+     */
+    private void writeSparkSubmit() throws IOException {
+        Path bin = Files.createDirectories(home.resolve("bin"));
+        Path script = bin.resolve("spark-submit");
+        Files.writeString(script, String.join("\n",
+                "#!/usr/bin/env bash",
+                "set -e",
+                "java=\"" + javaBin() + "\"",
+                "cmd=()",
+                "seen_marker=false",
+                "# the launcher prints its messages, a NUL and a newline, then the command, NUL-separated",
+                "while IFS= read -d '' -r arg; do",
+                "  if [[ $seen_marker == false ]]; then [[ -n \"$arg\" ]] && echo \"$arg\" >&2; seen_marker=true;"
+                        + " continue; fi",
+                "  cmd+=(\"${arg#$'\\n'}\")",
+                "done < <(\"$java\" -Xmx128m -cp \"$SPARK_HOME/jars/*\""
+                        + " org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit \"$@\")",
+                "[[ ${#cmd[@]} -gt 0 ]] || { echo 'spark-submit: the launcher built no command' >&2; exit 1; }",
+                "exec \"${cmd[@]}\"", ""));
+        script.toFile().setExecutable(true);
     }
 
     public String masterUrl() {
@@ -82,22 +108,6 @@ public final class StandaloneCluster implements AutoCloseable {
     public java.util.Map<String, String> environment() {
         return java.util.Map.of("SPARK_HOME", home.toString(), "SPARK_SCALA_VERSION", "2.12",
                 "SPARK_LOCAL_IP", "127.0.0.1");
-    }
-
-    /** Runs spark-submit (the SparkSubmit main class of the distribution) in its own JVM and waits for it. */
-    public int submit(List<String> args, Path log, long timeoutSeconds) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx1g"));
-        command.addAll(javaOptions);
-        command.addAll(List.of("-cp", home.resolve("jars") + "/*", "org.apache.spark.deploy.SparkSubmit"));
-        command.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(environment());
-        Process p = pb.start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("spark-submit did not finish in " + timeoutSeconds + " s; see " + log);
-        }
-        return p.exitValue();
     }
 
     private static String javaBin() {

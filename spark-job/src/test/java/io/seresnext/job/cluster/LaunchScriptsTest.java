@@ -1,0 +1,73 @@
+package io.seresnext.job.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The spark-submit commands submit/*.sh build from conf/ (--dry-run prints them without running). */
+class LaunchScriptsTest {
+
+    private record Run(int status, String output) {
+    }
+
+    private static Run script(String name, Map<String, String> env, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", Path.of("../submit", name).toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().remove("SPARK_MASTER");
+        pb.environment().remove("SPARK_PROPERTIES");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(p.waitFor(), out);
+    }
+
+    @Test
+    void yarnClusterModeCarriesTheJobsSettings() throws Exception {
+        Run r = script("yarn.sh", Map.of("DEPLOY_MODE", "cluster", "SPARK_HOME", "/opt/spark-3.5"),
+                "--dry-run", "train", "--input", "hdfs:///in", "--epochs", "3");
+        assertEquals(0, r.status(), r.output());
+        String c = r.output();
+        assertTrue(c.startsWith("/opt/spark-3.5/bin/spark-submit --master yarn --deploy-mode cluster"), c);
+        for (String expected : List.of("--class io.seresnext.job.Main",
+                "spark.kryo.registrator=io.seresnext.job.JobKryoRegistrator",
+                "spark.serializer=org.apache.spark.serializer.KryoSerializer", "spark.locality.wait=0s",
+                "spark.executor.memoryOverhead=12g", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+                "SystemClockTimeSource", "aeron.publication.unblock.timeout=60000000000",
+                "org.bytedeco.javacpp.maxphysicalbytes=16G", "-Dlog4j.configurationFile=log4j2.properties",
+                "spark-job-cluster.jar train --input hdfs:///in --epochs 3")) {
+            assertTrue(c.contains(expected), "missing " + expected + " in\n" + c);
+        }
+        assertTrue(!c.contains("--dry-run"), "--dry-run is the script's, not the job's");
+    }
+
+    @Test
+    void standaloneNeedsItsMasterAndLayersExtraProperties(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Run missing = script("standalone.sh", Map.of(), "--dry-run", "train");
+        assertTrue(missing.status() != 0 && missing.output().contains("SPARK_MASTER"), missing.output());
+
+        Path extra = dir.resolve("site.properties");
+        java.nio.file.Files.writeString(extra, "spark.executor.memory=30g\n# a comment\n");
+        Run r = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_PROPERTIES",
+                extra.toString()), "--dry-run", "prepare", "--input", "hdfs:///in");
+        assertEquals(0, r.status(), r.output());
+        assertTrue(r.output().contains("--master spark://m:7077 --deploy-mode client"), r.output());
+        int standard = r.output().indexOf("spark.executor.memory=6g");
+        int site = r.output().indexOf("spark.executor.memory=30g");
+        assertTrue(standard >= 0 && site > standard, "site properties come last (and win): " + r.output());
+    }
+
+    @Test
+    void aBadDeployModeIsRefused() throws Exception {
+        Run r = script("yarn.sh", Map.of("DEPLOY_MODE", "sideways"), "--dry-run", "train");
+        assertEquals(2, r.status());
+        assertTrue(r.output().contains("DEPLOY_MODE must be cluster or client"), r.output());
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Shared by submit/standalone.sh and submit/yarn.sh: builds the spark-submit command for the cluster jar from
+# conf/ (conf/spark/common.properties, conf/spark/<engine>.properties, then $SPARK_PROPERTIES if set; the JVM
+# options from conf/java17-options and conf/dl4j-options), prints it, and runs it.
+#   launch ENGINE MASTER DEPLOY_MODE [--dry-run] JOB_ARGS...
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+jvm_options() { # a file of options, one per line, '#' comments -> one line
+  grep -v '^\s*#' "$1" | grep -v '^\s*$' | tr '\n' ' '
+}
+
+launch() {
+  local engine=$1 master=$2 deploy_mode=$3
+  shift 3
+  local dry_run=false
+  if [[ "${1:-}" == "--dry-run" ]]; then
+    dry_run=true
+    shift
+  fi
+  local jar="$root/spark-job/target/spark-job-cluster.jar"
+  if [[ ! -f "$jar" && $dry_run == false ]]; then
+    echo "launch: building $jar" >&2
+    (cd "$root" && mvn -B -q -Dstyle.color=never package -DskipTests) >&2
+  fi
+  local submit="${SPARK_HOME:-/opt/spark}/bin/spark-submit"
+  local common_jvm
+  common_jvm="$(jvm_options "$root/conf/java17-options")$(jvm_options "$root/conf/dl4j-options")"
+  local executor_jvm="" driver_jvm=""
+  local -a confs=()
+  local file key value
+  for file in "$root/conf/spark/common.properties" "$root/conf/spark/$engine.properties" ${SPARK_PROPERTIES:-}; do
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      [[ -z "${line// }" || "$line" =~ ^[[:space:]]*# ]] && continue
+      key="${line%%=*}"
+      value="${line#*=}"
+      case "$key" in
+        seresnext.executor.jvm) executor_jvm="$value" ;;
+        seresnext.driver.jvm) driver_jvm="$value" ;;
+        *) confs+=(--conf "$key=$value") ;;
+      esac
+    done < "$file"
+  done
+  # in cluster deploy mode the driver runs in the cluster, next to the shipped copy of log4j2.properties
+  local driver_log4j="$root/conf/log4j2.properties"
+  [[ "$deploy_mode" == "cluster" ]] && driver_log4j="log4j2.properties"
+  local -a cmd=("$submit" --master "$master" --deploy-mode "$deploy_mode" --name "seresnext"
+    --class io.seresnext.job.Main --files "$root/conf/log4j2.properties"
+    --driver-java-options "$common_jvm$driver_jvm -Dlog4j.configurationFile=$driver_log4j"
+    --conf "spark.executor.extraJavaOptions=$common_jvm$executor_jvm -Dlog4j.configurationFile=log4j2.properties"
+    "${confs[@]}" "$jar" "$@")
+  printf '%q ' "${cmd[@]}"
+  echo
+  if [[ $dry_run == false ]]; then
+    exec "${cmd[@]}"
+  fi
+}
