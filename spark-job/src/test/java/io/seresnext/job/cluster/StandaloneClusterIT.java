@@ -84,13 +84,20 @@ class StandaloneClusterIT {
 
     /** submit/standalone.sh, as a user runs it, against the test cluster. */
     private int launch(List<String> jobArgs, Path properties, Path log) throws Exception {
+        return await(start(jobArgs, properties, log), log);
+    }
+
+    private Process start(List<String> jobArgs, Path properties, Path log) throws Exception {
         List<String> command = new ArrayList<>(List.of("bash", LAUNCHER.toString()));
         command.addAll(jobArgs);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(cluster.environment());
         pb.environment().put("SPARK_MASTER", cluster.masterUrl());
         pb.environment().put("SPARK_PROPERTIES", properties.toString());
-        Process p = pb.start();
+        return pb.start();
+    }
+
+    private static int await(Process p, Path log) throws Exception {
         if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IllegalStateException("the job did not finish in 600 s; see " + log);
@@ -131,6 +138,39 @@ class StandaloneClusterIT {
             assertTrue(fs.exists(new org.apache.hadoop.fs.Path(output, f)), output + "/" + f);
         }
         assertEquals(Set.of("0", "1"), trainingExecutors(events), "tasks ran in both executor JVMs");
+    }
+
+    @Test
+    void anExecutorKilledMidRunNeitherHangsTheJobNorLosesTheModel() throws Exception {
+        String output = hdfs.uri("/models/killed");
+        Path events = Files.createDirectories(cluster.home().resolve("events-killed"));
+        Path log = cluster.home().resolve("submit-killed.log");
+        List<String> args = new ArrayList<>(jobArgs(output, "parameter-averaging"));
+        args.set(args.indexOf("--epochs") + 1, "4");
+        Process job = start(args, testProperties(events), log);
+        FileSystem fs = hdfs.fileSystem();
+        org.apache.hadoop.fs.Path firstCheckpoint = new org.apache.hadoop.fs.Path(output + "/checkpoints/epoch-0001");
+        long deadline = System.currentTimeMillis() + 300_000;
+        while (!fs.exists(firstCheckpoint) && job.isAlive() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        assertTrue(fs.exists(firstCheckpoint), "epoch 1 finished before the kill");
+        assertTrue(cluster.killExecutorOf(0), "an executor JVM was killed in epoch 2");
+
+        int status = await(job, log); // never a hang: await fails after 600 s
+        List<String> lines = Files.readAllLines(log);
+        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(output, ModelStore.MODEL);
+        if (status == 0) {
+            // Spark retried the lost tasks on a new executor: the run finished and published
+            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(output, ModelStore.SUCCESS)), tail);
+            new ModelStore(output, fs.getConf()).readModel(model);
+        } else {
+            // or it failed with a message, leaving a resumable checkpoint and no half-written model
+            assertTrue(tail.contains("Error:"), tail);
+            assertTrue(new ModelStore(output, fs.getConf()).latestCheckpoint().isPresent(), tail);
+            assertTrue(!fs.exists(model), "no model published by a failed run");
+        }
     }
 
     @Test

@@ -93,6 +93,14 @@ public final class StandaloneCluster implements AutoCloseable {
         return javaOptions;
     }
 
+    /** Kills (SIGKILL) one executor JVM of the given worker, as a lost machine would; false if it has none. */
+    public boolean killExecutorOf(int worker) {
+        Process w = processes.get(1 + worker);
+        return w.toHandle().descendants()
+                .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                .findFirst().map(ProcessHandle::destroyForcibly).orElse(false);
+    }
+
     private void start(String name, List<String> mainAndArgs) throws IOException {
         List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx512m"));
         command.addAll(javaOptions);
