@@ -1,7 +1,6 @@
 package io.seresnext.job.data;
 
 import java.io.IOException;
-import java.net.URI;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -29,9 +28,5 @@ public final class HadoopFiles {
     /** Hidden names (Hadoop's convention: "_" or "." first) are metadata, caches or temporaries, never data. */
     public static boolean hidden(String name) {
         return name.startsWith("_") || name.startsWith(".");
-    }
-
-    public static URI uri(String path) {
-        return new Path(path).toUri();
     }
 }

@@ -31,6 +31,7 @@ public final class Trainer {
     private final ShardManifest manifest;
     private final ModelStore store;
     private final int workers;
+    private final LearningRateSchedule schedule;
 
     public Trainer(JavaSparkContext sc, JobConfig config, ShardManifest manifest, ModelStore store) {
         this.sc = sc;
@@ -38,6 +39,8 @@ public final class Trainer {
         this.manifest = manifest;
         this.store = store;
         this.workers = workers(sc, config.trainingMaster());
+        this.schedule = LearningRateSchedule.of(config.train(), iterationsPerWorker(), config.train().batchSize()
+                * workers);
     }
 
     /**
@@ -57,19 +60,15 @@ public final class Trainer {
     }
 
     /** Iterations of one worker in one epoch: what the learning-rate schedule counts in. */
-    public static int iterationsPerWorker(ShardManifest manifest, JobConfig config, int workers) {
+    private int iterationsPerWorker() {
         long batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, 0, config.train().batchSize(),
                 config.data().shuffleRun(), config.train().seed()).size();
         return (int) Math.max(1, (batches + workers - 1) / workers);
     }
 
-    public int workers() {
-        return workers;
-    }
-
+    /** The learning-rate schedule of a new run (a resumed one carries its own in the checkpoint). */
     public LearningRateSchedule schedule() {
-        return LearningRateSchedule.of(config.train(), iterationsPerWorker(manifest, config, workers),
-                config.train().batchSize() * workers);
+        return schedule;
     }
 
     /** The trained network (a training master may hand back a new object) and the run's final state. */
@@ -80,7 +79,6 @@ public final class Trainer {
     public Outcome run(ComputationGraph network, TrainingState state) throws IOException {
         JobConfig.Train t = config.train();
         int numClasses = manifest.classes().size();
-        LearningRateSchedule schedule = schedule();
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
                 numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed());
         @SuppressWarnings("rawtypes")
