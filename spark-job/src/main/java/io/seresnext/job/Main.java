@@ -26,34 +26,61 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        Outcome outcome = outcome(args);
+        if (runsInYarnApplicationMaster()) {
+            // YARN's application master counts any System.exit, even exit(0), as a failure ("Shutdown hook called
+            // before final status was reported"): there main returns to succeed and throws to fail, which also
+            // puts the error into the application's diagnostics, where spark-submit and the YARN UI show it.
+            if (outcome.status() != 0) {
+                throw new IllegalStateException("seresnext job failed (status " + outcome.status() + "): "
+                        + outcome.error());
+            }
+            return;
+        }
+        System.exit(outcome.status());
+    }
+
+    /** The driver of a YARN cluster-mode application: Spark's ApplicationMaster sets these before calling main. */
+    static boolean runsInYarnApplicationMaster() {
+        return System.getProperty("spark.yarn.app.id") != null
+                && "cluster".equals(System.getProperty("spark.submit.deployMode"));
+    }
+
+    /** How a run ended: its exit status, and the error printed (empty when it succeeded). */
+    record Outcome(int status, String error) {
     }
 
     static int run(String[] args) {
+        return outcome(args).status();
+    }
+
+    private static Outcome outcome(String[] args) {
         Optional<Command> command;
         try {
             command = CommandLine.parse(Arrays.asList(args));
         } catch (IllegalArgumentException e) {
-            System.err.println("Error: " + e.getMessage());
-            return 2;
+            return failed(2, e.getMessage());
         }
         if (command.isEmpty()) {
-            return Arrays.asList(args).contains("--help") ? 0 : 2;
+            return Arrays.asList(args).contains("--help") ? new Outcome(0, "") : new Outcome(2, "bad command line");
         }
         try {
             execute(command.get());
-            return 0;
+            return new Outcome(0, "");
         } catch (InvalidConfigException e) {
-            System.err.println("Error: " + e.getMessage());
-            return 2;
+            return failed(2, e.getMessage());
         } catch (DataException | OutputException e) {
-            System.err.println("Error: " + e.getMessage());
-            return 1;
+            return failed(1, e.getMessage());
         } catch (Exception e) {
-            System.err.println("Error: " + e);
+            Outcome failure = failed(1, e.toString());
             e.printStackTrace();
-            return 1;
+            return failure;
         }
+    }
+
+    private static Outcome failed(int status, String error) {
+        System.err.println("Error: " + error);
+        return new Outcome(status, error);
     }
 
     private static void execute(Command command) throws Exception {
