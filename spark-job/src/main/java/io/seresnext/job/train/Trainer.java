@@ -103,7 +103,7 @@ public final class Trainer {
             ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
                     schedule);
             if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING) {
-                spark.setListeners(new IterationAnchorListener(perWorker), progress);
+                spark.setListeners(new IterationAnchorListener(perWorker), progress, new GradientTrafficListener());
             } else {
                 spark.setListeners(progress);
             }

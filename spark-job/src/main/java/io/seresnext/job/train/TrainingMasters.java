@@ -41,7 +41,7 @@ public final class TrainingMasters {
             case GRADIENT_SHARING -> {
                 JobConfig.GradientSharing gs = m.gradientSharing();
                 VoidConfiguration.VoidConfigurationBuilder voidConf = VoidConfiguration.builder()
-                        .unicastPort(gs.port())
+                        .portSupplier(new AeronPortSupplier(gs.port()))
                         .controllerAddress(gs.controllerAddress().isBlank() ? driverHost : gs.controllerAddress());
                 if (!gs.networkMask().isBlank()) {
                     voidConf.networkMask(gs.networkMask());

@@ -124,7 +124,7 @@ class StandaloneClusterIT {
         return executors;
     }
 
-    private void trainsAcrossBothExecutors(String master) throws Exception {
+    private Path trainsAcrossBothExecutors(String master) throws Exception {
         String output = hdfs.uri("/models/" + master);
         Path events = Files.createDirectories(cluster.home().resolve("events-" + master));
         Path log = cluster.home().resolve("submit-" + master + ".log");
@@ -138,6 +138,45 @@ class StandaloneClusterIT {
             assertTrue(fs.exists(new org.apache.hadoop.fs.Path(output, f)), output + "/" + f);
         }
         assertEquals(Set.of("0", "1"), trainingExecutors(events), "tasks ran in both executor JVMs");
+        return events;
+    }
+
+    /**
+     * Gradient sharing's updates crossed between the executor JVMs: each executor's log names its own node, and
+     * each received updates from the other's (logged by GradientTrafficListener on the executors).
+     */
+    private void updatesCrossedBetweenExecutors(Path events) throws Exception {
+        String appId;
+        try (Stream<Path> logs = Files.list(events)) {
+            appId = logs.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("app-")).findFirst()
+                    .orElseThrow();
+        }
+        Pattern self = Pattern.compile("this executor is node (\\S+)");
+        Pattern from = Pattern.compile("first update received from node (\\S+)");
+        List<String> nodes = new ArrayList<>();
+        List<Set<String>> heardFrom = new ArrayList<>();
+        for (Path log : cluster.executorLogs()) {
+            if (!log.toString().contains(appId)) {
+                continue;
+            }
+            String text = Files.readString(log);
+            Matcher m = self.matcher(text);
+            if (!m.find()) {
+                continue;
+            }
+            nodes.add(m.group(1));
+            Set<String> senders = new TreeSet<>();
+            for (Matcher f = from.matcher(text); f.find(); ) {
+                senders.add(f.group(1));
+            }
+            heardFrom.add(senders);
+        }
+        assertEquals(2, nodes.size(), "two executor JVMs took part in gradient sharing: " + nodes);
+        assertTrue(!nodes.get(0).equals(nodes.get(1)), "two distinct nodes: " + nodes);
+        assertTrue(heardFrom.get(0).contains(nodes.get(1)), nodes.get(0) + " received updates from " + nodes.get(1)
+                + "; it heard from " + heardFrom.get(0));
+        assertTrue(heardFrom.get(1).contains(nodes.get(0)), nodes.get(1) + " received updates from " + nodes.get(0)
+                + "; it heard from " + heardFrom.get(1));
     }
 
     @Test
@@ -180,6 +219,6 @@ class StandaloneClusterIT {
 
     @Test
     void gradientSharingAcrossTwoExecutorJvms() throws Exception {
-        trainsAcrossBothExecutors("gradient-sharing");
+        updatesCrossedBetweenExecutors(trainsAcrossBothExecutors("gradient-sharing"));
     }
 }

@@ -54,6 +54,14 @@ public final class StandaloneCluster implements AutoCloseable {
                 .findFirst().map(ProcessHandle::destroyForcibly).orElse(false);
     }
 
+    /** The stderr logs of every executor the Workers have launched ({@code work<i>/<app>/<executor>/stderr}). */
+    public List<Path> executorLogs() throws IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(home())) {
+            return files.filter(f -> f.getFileName().toString().equals("stderr"))
+                    .filter(f -> f.getParent().getParent().getFileName().toString().startsWith("app-")).sorted().toList();
+        }
+    }
+
     private void start(String name, List<String> mainAndArgs) throws IOException {
         List<String> command = new ArrayList<>(List.of(SparkDistribution.javaBin(), "-Xmx512m"));
         command.addAll(javaOptions);
