@@ -9,6 +9,7 @@ import io.seresnext.job.data.DataException;
 import io.seresnext.job.data.ShardManifest;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.train.ExecutorLostException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -69,7 +70,7 @@ public final class Main {
             return new Outcome(0, "");
         } catch (InvalidConfigException e) {
             return failed(2, e.getMessage());
-        } catch (DataException | OutputException e) {
+        } catch (DataException | OutputException | ExecutorLostException e) {
             return failed(1, e.getMessage());
         } catch (Exception e) {
             Outcome failure = failed(1, e.toString());

@@ -109,7 +109,7 @@ public final class Trainer {
             }
             phase(epoch, "train", batches.size() + " batches");
             long start = System.nanoTime();
-            spark.fitPaths(sc.parallelize(batches, Math.min(batches.size(), workers)), loader);
+            fitEpoch(spark, batches, loader, epoch, state);
             double seconds = (System.nanoTime() - start) / 1e9;
 
             phase(epoch, "evaluate", valBatches.size() + " validation batches");
@@ -130,6 +130,47 @@ public final class Trainer {
         }
         sc.clearJobGroup();
         return new Outcome(spark.getNetwork(), state);
+    }
+
+    /**
+     * One epoch's fit. Under gradient sharing an {@link ExecutorLossGuard} watches it: a lost executor stops the run
+     * (DL4J's mesh would hang) with the checkpoint to resume from; parameter averaging lets Spark retry the tasks.
+     */
+    private void fitEpoch(SparkComputationGraph spark, List<String> batches, ShardBatchLoader loader, int epoch,
+            TrainingState before) {
+        var data = sc.parallelize(batches, Math.min(batches.size(), workers));
+        if (config.trainingMaster().type() != JobConfig.MasterType.GRADIENT_SHARING) {
+            spark.fitPaths(data, loader);
+            return;
+        }
+        ExecutorLossGuard guard = new ExecutorLossGuard(sc.sc());
+        sc.sc().addSparkListener(guard);
+        String group = sc.getLocalProperty("spark.jobGroup.id");
+        // interrupt on cancel: the tasks wait in DL4J's sleep loops
+        sc.setJobGroup(group, sc.getLocalProperty("spark.job.description"), true);
+        guard.arm(group);
+        Exception failure = null;
+        try {
+            spark.fitPaths(data, loader);
+        } catch (Exception e) { // Spark's Scala code throws SparkException, a checked one, undeclared
+            failure = e;
+        } finally {
+            guard.disarm();
+            sc.sc().removeSparkListener(guard);
+        }
+        if (guard.lostExecutor().isPresent()) {
+            String resume = before.completedEpochs() == 0 ? "no epoch had finished, so nothing can be resumed: "
+                    + "start the run again" : "the last checkpoint is epoch " + before.completedEpochs() + " under "
+                    + store.root() + "/" + ModelStore.CHECKPOINTS + ": rerun with --resume to continue from it";
+            throw new ExecutorLostException("executor " + guard.lostExecutor().get() + " was lost in epoch " + epoch
+                    + "; gradient sharing cannot go on without it (DL4J's parameter-server mesh neither drops a lost "
+                    + "node nor admits a replacement), so the run stopped; " + resume, failure);
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        } else if (failure != null) {
+            throw new IllegalStateException("epoch " + epoch + " failed: " + failure.getMessage(), failure);
+        }
     }
 
     private void phase(int epoch, String phase, String detail) {

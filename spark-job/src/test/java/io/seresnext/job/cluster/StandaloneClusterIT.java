@@ -179,12 +179,15 @@ class StandaloneClusterIT {
                 + "; it heard from " + heardFrom.get(1));
     }
 
-    @Test
-    void anExecutorKilledMidRunNeitherHangsTheJobNorLosesTheModel() throws Exception {
-        String output = hdfs.uri("/models/killed");
-        Path events = Files.createDirectories(cluster.home().resolve("events-killed"));
-        Path log = cluster.home().resolve("submit-killed.log");
-        List<String> args = new ArrayList<>(jobArgs(output, "parameter-averaging"));
+    /** How a run ended whose executor 0 was killed during epoch 2 of 4. */
+    private record KilledRun(String output, int status, String tail) {
+    }
+
+    private KilledRun killAnExecutorInEpochTwo(String master) throws Exception {
+        String output = hdfs.uri("/models/killed-" + master);
+        Path events = Files.createDirectories(cluster.home().resolve("events-killed-" + master));
+        Path log = cluster.home().resolve("submit-killed-" + master + ".log");
+        List<String> args = new ArrayList<>(jobArgs(output, master));
         args.set(args.indexOf("--epochs") + 1, "4");
         Process job = start(args, testProperties(events), log);
         FileSystem fs = hdfs.fileSystem();
@@ -198,18 +201,53 @@ class StandaloneClusterIT {
 
         int status = await(job, log); // never a hang: await fails after 600 s
         List<String> lines = Files.readAllLines(log);
-        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        org.apache.hadoop.fs.Path model = new org.apache.hadoop.fs.Path(output, ModelStore.MODEL);
-        if (status == 0) {
+        return new KilledRun(output, status, String.join("\n", lines.subList(Math.max(0, lines.size() - 30),
+                lines.size())));
+    }
+
+    /** A failed run left a resumable checkpoint and no model. */
+    private void failedResumably(KilledRun run) throws Exception {
+        FileSystem fs = hdfs.fileSystem();
+        assertTrue(run.tail().contains("Error:"), run.tail());
+        assertTrue(new ModelStore(run.output(), fs.getConf()).latestCheckpoint().isPresent(), run.tail());
+        assertTrue(!fs.exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.MODEL)),
+                "no model published by a failed run");
+    }
+
+    @Test
+    void anExecutorKilledMidRunNeitherHangsTheJobNorLosesTheModel() throws Exception {
+        KilledRun run = killAnExecutorInEpochTwo("parameter-averaging");
+        FileSystem fs = hdfs.fileSystem();
+        if (run.status() == 0) {
             // Spark retried the lost tasks on a new executor: the run finished and published
-            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(output, ModelStore.SUCCESS)), tail);
-            new ModelStore(output, fs.getConf()).readModel(model);
+            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.SUCCESS)), run.tail());
+            new ModelStore(run.output(), fs.getConf()).readModel(new org.apache.hadoop.fs.Path(run.output(),
+                    ModelStore.MODEL));
         } else {
-            // or it failed with a message, leaving a resumable checkpoint and no half-written model
-            assertTrue(tail.contains("Error:"), tail);
-            assertTrue(new ModelStore(output, fs.getConf()).latestCheckpoint().isPresent(), tail);
-            assertTrue(!fs.exists(model), "no model published by a failed run");
+            failedResumably(run);
         }
+    }
+
+    /**
+     * Gradient sharing cannot go on without a lost node (DL4J's mesh would hang): the run stops at once, naming the
+     * lost executor and the checkpoint, and a --resume run finishes from that checkpoint.
+     */
+    @Test
+    void anExecutorKilledUnderGradientSharingStopsTheRunResumably() throws Exception {
+        KilledRun run = killAnExecutorInEpochTwo("gradient-sharing");
+        assertTrue(run.status() != 0, "the run cannot finish without the lost node:\n" + run.tail());
+        assertTrue(run.tail().contains("was lost in epoch 2") && run.tail().contains("--resume"), run.tail());
+        failedResumably(run);
+
+        Path events = Files.createDirectories(cluster.home().resolve("events-resumed"));
+        Path log = cluster.home().resolve("submit-resumed.log");
+        int status = launch(List.of("train", "--input", input, "--output", run.output(), "--resume"),
+                testProperties(events), log);
+        List<String> lines = Files.readAllLines(log);
+        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        assertEquals(0, status, tail);
+        assertTrue(tail.contains("Final validation accuracy after epoch 4"), tail);
+        assertTrue(hdfs.fileSystem().exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.SUCCESS)), tail);
     }
 
     @Test
