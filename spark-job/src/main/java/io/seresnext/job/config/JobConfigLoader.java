@@ -230,7 +230,7 @@ public final class JobConfigLoader {
         double sparsity = c.getDouble(gs + "target-sparsity");
         require(sparsity > 0 && sparsity <= 1, gs + "target-sparsity", "must be in (0, 1], got " + sparsity);
         int perExecutor = c.getInt(gs + "workers-per-executor");
-        require(perExecutor >= 1, gs + "workers-per-executor", "must be >= 1, got " + perExecutor);
+        require(perExecutor >= 0, gs + "workers-per-executor", "must be >= 0 (0: one per GPU), got " + perExecutor);
         int gsPrefetch = c.getInt(gs + "prefetch");
         require(gsPrefetch >= 0, gs + "prefetch", "must be >= 0, got " + gsPrefetch);
         int port = c.getInt(gs + "port");

@@ -5,6 +5,7 @@ import io.seresnext.job.data.BatchPlan;
 import io.seresnext.job.data.ImageFolderIndex;
 import io.seresnext.job.data.ShardBatchLoader;
 import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.gpu.GpuAssignment;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.TrainingState;
@@ -56,7 +57,7 @@ public final class Trainer {
             return sc.defaultParallelism();
         }
         int executors = sc.sc().isLocal() ? 1 : Math.max(1, sc.sc().getExecutorMemoryStatus().size() - 1);
-        return executors * m.gradientSharing().workersPerExecutor();
+        return executors * GpuAssignment.workersPerExecutor(m.gradientSharing().workersPerExecutor(), sc.getConf());
     }
 
     /** Iterations of one worker in one epoch: what the learning-rate schedule counts in. */
@@ -82,7 +83,9 @@ public final class Trainer {
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
                 numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed());
         @SuppressWarnings("rawtypes")
-        TrainingMaster master = TrainingMasters.create(config, workers,
+        int perExecutor = GpuAssignment.workersPerExecutor(
+                config.trainingMaster().gradientSharing().workersPerExecutor(), sc.getConf());
+        TrainingMaster master = TrainingMasters.create(config, workers, perExecutor,
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));
         SparkComputationGraph spark = new SparkComputationGraph(sc, network, master);
         List<String> valBatches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, t.evalBatchSize());
@@ -91,6 +94,11 @@ public final class Trainer {
                         + "{} iterations per worker and epoch, {}", config.model().preset(), numClasses,
                 manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL), t.epochs(), workers,
                 t.batchSize(), perWorker, config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
+        if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING) {
+            int gpus = GpuAssignment.gpusPerExecutor(sc.getConf());
+            log.info("gradient sharing: {} worker(s) per executor{}", perExecutor, gpus > 0
+                    ? " (" + gpus + " GPU(s) per executor)" : "");
+        }
         long runStart = System.nanoTime();
         int firstEpoch = state.completedEpochs() + 1;
         for (int epoch = firstEpoch; epoch <= t.epochs(); epoch++) {

@@ -19,10 +19,12 @@ public final class TrainingMasters {
 
     /**
      * @param workers      how many workers train at once (Spark's parallelism unless configured)
+     * @param workersPerExecutor gradient sharing's workers in each executor (resolved: see GpuAssignment)
      * @param driverHost   the address executors reach the driver on (gradient sharing's Aeron controller)
      */
     @SuppressWarnings("rawtypes")
-    public static TrainingMaster create(JobConfig config, int workers, String driverHost) {
+    public static TrainingMaster create(JobConfig config, int workers, int workersPerExecutor,
+            String driverHost) {
         JobConfig.Master m = config.trainingMaster();
         int batch = config.train().batchSize();
         return switch (m.type()) {
@@ -48,7 +50,7 @@ public final class TrainingMasters {
                 }
                 yield new SharedTrainingMaster.Builder(voidConf.build(), workers, thresholdAlgorithm(gs), batch)
                         .batchSizePerWorker(batch)
-                        .workersPerNode(gs.workersPerExecutor())
+                        .workersPerNode(workersPerExecutor)
                         .workerPrefetchNumBatches(gs.prefetch())
                         .rngSeed(config.train().seed())
                         .collectTrainingStats(false)

@@ -70,4 +70,30 @@ class LaunchScriptsTest {
         assertEquals(2, r.status());
         assertTrue(r.output().contains("DEPLOY_MODE must be cluster or client"), r.output());
     }
+
+    @Test
+    void theGpuPresetLayersOverYarnAndBindsExecutorsToTheirGpus() throws Exception {
+        Run r = script("yarn.sh", Map.of("SPARK_PROPERTIES", "../conf/spark/yarn-gpu.properties"), "--dry-run",
+                "train");
+        assertEquals(0, r.status(), r.output());
+        for (String expected : List.of("spark.executor.resource.gpu.amount=1",
+                "spark.executor.resource.gpu.discoveryScript=/opt/seresnext/discover-gpus.sh",
+                "spark.task.resource.gpu.amount=0.25", "spark.plugins=io.seresnext.job.gpu.GpuBindingPlugin")) {
+            assertTrue(r.output().contains(expected), "missing " + expected + " in\n" + r.output());
+        }
+    }
+
+    @Test
+    void theDiscoveryScriptReportsWhatNvidiaSmiListsOrSaysWhyNot(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path smi = dir.resolve("nvidia-smi");
+        java.nio.file.Files.writeString(smi, "#!/usr/bin/env bash\nprintf '0\\n 1\\n'\n");
+        smi.toFile().setExecutable(true);
+        Run found = script("gpu/discover-gpus.sh", Map.of("PATH", dir + ":/usr/bin:/bin"));
+        assertEquals(0, found.status(), found.output());
+        assertEquals("{\"name\": \"gpu\", \"addresses\": [\"0\",\"1\"]}", found.output().trim());
+
+        Run none = script("gpu/discover-gpus.sh", Map.of("PATH", "/usr/bin:/bin"));
+        assertTrue(none.status() != 0 && none.output().contains("nvidia-smi not found"), none.output());
+    }
 }

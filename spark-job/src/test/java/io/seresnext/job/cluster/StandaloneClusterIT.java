@@ -43,7 +43,8 @@ class StandaloneClusterIT {
         hdfs = new MiniHdfs();
         input = hdfs.uri("/data/shapes");
         DemoDataset.write(input, hdfs.fileSystem().getConf(), 3, 16, 6, 1);
-        cluster = new StandaloneCluster(2, 1, "2g");
+        // two Workers on one machine, each offering two (fake) GPUs
+        cluster = new StandaloneCluster(1, "2g", List.of(List.of("0", "1"), List.of("2", "3")));
     }
 
     @AfterAll
@@ -57,7 +58,7 @@ class StandaloneClusterIT {
     }
 
     /** Settings for two 1-core executors on this small machine, layered over conf/spark/standalone.properties. */
-    private Path testProperties(Path events) throws Exception {
+    private Path testProperties(Path events, String... more) throws Exception {
         Path file = cluster.home().resolve("test-" + events.getFileName() + ".properties");
         Files.writeString(file, String.join("\n",
                 "spark.driver.host=127.0.0.1", "spark.driver.bindAddress=127.0.0.1",
@@ -66,7 +67,7 @@ class StandaloneClusterIT {
                 "spark.eventLog.enabled=true", "spark.eventLog.dir=" + events.toUri(),
                 "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G -Dorg.bytedeco.javacpp.maxphysicalbytes=4G",
                 "seresnext.driver.jvm=-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=3G",
-                ""));
+                String.join("\n", more), ""));
         return file;
     }
 
@@ -124,11 +125,11 @@ class StandaloneClusterIT {
         return executors;
     }
 
-    private Path trainsAcrossBothExecutors(String master) throws Exception {
+    private Path trainsAcrossBothExecutors(String master, String... properties) throws Exception {
         String output = hdfs.uri("/models/" + master);
         Path events = Files.createDirectories(cluster.home().resolve("events-" + master));
         Path log = cluster.home().resolve("submit-" + master + ".log");
-        int status = launch(jobArgs(output, master), testProperties(events), log);
+        int status = launch(jobArgs(output, master), testProperties(events, properties), log);
         String tail = String.join("\n", Files.readAllLines(log).stream()
                 .skip(Math.max(0, Files.readAllLines(log).size() - 40)).toList());
         assertEquals(0, status, "spark-submit exit status; log tail:\n" + tail);
@@ -146,11 +147,7 @@ class StandaloneClusterIT {
      * each received updates from the other's (logged by GradientTrafficListener on the executors).
      */
     private void updatesCrossedBetweenExecutors(Path events) throws Exception {
-        String appId;
-        try (Stream<Path> logs = Files.list(events)) {
-            appId = logs.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("app-")).findFirst()
-                    .orElseThrow();
-        }
+        String appId = appId(events);
         Pattern self = Pattern.compile("this executor is node (\\S+)");
         Pattern from = Pattern.compile("first update received from node (\\S+)");
         List<String> nodes = new ArrayList<>();
@@ -205,6 +202,34 @@ class StandaloneClusterIT {
                 lines.size())));
     }
 
+    /**
+     * Each executor's process was restricted to the GPUs its Worker assigned it (GpuBindingPlugin: the CUDA
+     * environment read back from libc), and gradient sharing ran one worker per GPU.
+     */
+    private void executorsWereBoundToTheirGpus(Path events) throws Exception {
+        String appId = appId(events);
+        Set<String> bindings = new TreeSet<>();
+        Pattern bound = Pattern.compile("bound to GPU\\(s\\) \\[([0-9, ]+)\\]: CUDA_VISIBLE_DEVICES=(\\S+)");
+        for (Path log : cluster.executorLogs()) {
+            if (log.toString().contains(appId)) {
+                for (Matcher m = bound.matcher(Files.readString(log)); m.find(); ) {
+                    bindings.add(m.group(1) + " -> " + m.group(2));
+                }
+            }
+        }
+        assertEquals(Set.of("0, 1 -> 0,1", "2, 3 -> 2,3"), bindings, "each executor bound to its Worker's GPUs");
+        String driverLog = Files.readString(cluster.home().resolve("submit-gradient-sharing.log"));
+        assertTrue(driverLog.contains("gradient sharing: 2 worker(s) per executor (2 GPU(s) per executor)"),
+                "one worker per GPU");
+    }
+
+    private static String appId(Path events) throws Exception {
+        try (Stream<Path> logs = Files.list(events)) {
+            return logs.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("app-")).findFirst()
+                    .orElseThrow();
+        }
+    }
+
     /** A failed run left a resumable checkpoint and no model. */
     private void failedResumably(KilledRun run) throws Exception {
         FileSystem fs = hdfs.fileSystem();
@@ -257,6 +282,10 @@ class StandaloneClusterIT {
 
     @Test
     void gradientSharingAcrossTwoExecutorJvms() throws Exception {
-        updatesCrossedBetweenExecutors(trainsAcrossBothExecutors("gradient-sharing"));
+        // each executor asks for two GPUs: the Workers' discovery scripts report fake ones
+        Path events = trainsAcrossBothExecutors("gradient-sharing", "spark.executor.resource.gpu.amount=2",
+                "spark.task.resource.gpu.amount=2");
+        updatesCrossedBetweenExecutors(events);
+        executorsWereBoundToTheirGpus(events);
     }
 }

@@ -18,17 +18,30 @@ public final class StandaloneCluster implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final List<String> javaOptions;
 
-    public StandaloneCluster(int workers, int coresPerWorker, String workerMemory) throws IOException,
-            InterruptedException {
+    /**
+     * @param fakeGpus per Worker, the GPU addresses it offers (empty: none). On this CPU machine a fake
+     *                 {@code nvidia-smi} reports them to the project's discovery script, submit/gpu/discover-gpus.sh.
+     */
+    public StandaloneCluster(int coresPerWorker, String workerMemory, List<List<String>> fakeGpus)
+            throws IOException, InterruptedException {
         distribution = new SparkDistribution();
         javaOptions = SparkDistribution.javaOptions();
         port = freePort();
         start("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
-                String.valueOf(port), "--webui-port", String.valueOf(freePort())));
-        for (int i = 0; i < workers; i++) {
-            start("worker" + i, List.of("org.apache.spark.deploy.worker.Worker", masterUrl(), "--host",
+                String.valueOf(port), "--webui-port", String.valueOf(freePort())), java.util.Map.of());
+        for (int i = 0; i < fakeGpus.size(); i++) {
+            List<String> gpus = fakeGpus.get(i);
+            List<String> command = new ArrayList<>();
+            java.util.Map<String, String> env = new java.util.HashMap<>();
+            if (!gpus.isEmpty()) {
+                command.addAll(List.of("-Dspark.worker.resource.gpu.amount=" + gpus.size(),
+                        "-Dspark.worker.resource.gpu.discoveryScript=" + DISCOVERY_SCRIPT));
+                env.put("PATH", fakeNvidiaSmi(i, gpus) + ":" + System.getenv("PATH"));
+            }
+            command.addAll(List.of("org.apache.spark.deploy.worker.Worker", masterUrl(), "--host",
                     "127.0.0.1", "--cores", String.valueOf(coresPerWorker), "--memory", workerMemory,
                     "--webui-port", String.valueOf(freePort()), "--work-dir", home().resolve("work" + i).toString()));
+            start("worker" + i, command, env);
         }
         Thread.sleep(8000); // workers register with the master
     }
@@ -62,7 +75,20 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    private void start(String name, List<String> mainAndArgs) throws IOException {
+    private static final Path DISCOVERY_SCRIPT = Path.of("../submit/gpu/discover-gpus.sh").toAbsolutePath()
+            .normalize();
+
+    /** A directory with an {@code nvidia-smi} that lists these GPU indices, as the discovery script queries it. */
+    private Path fakeNvidiaSmi(int worker, List<String> gpus) throws IOException {
+        Path bin = java.nio.file.Files.createDirectories(home().resolve("fake-gpus-" + worker));
+        Path smi = bin.resolve("nvidia-smi");
+        java.nio.file.Files.writeString(smi, "#!/usr/bin/env bash\nprintf '%s\\n' " + String.join(" ", gpus) + "\n");
+        smi.toFile().setExecutable(true);
+        return bin;
+    }
+
+    private void start(String name, List<String> mainAndArgs, java.util.Map<String, String> env)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(SparkDistribution.javaBin(), "-Xmx512m"));
         command.addAll(javaOptions);
         command.addAll(List.of("-cp", distribution.jars() + "/*"));
@@ -70,6 +96,7 @@ public final class StandaloneCluster implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(home().resolve(name + ".log").toFile());
         pb.environment().putAll(environment());
+        pb.environment().putAll(env);
         processes.add(pb.start());
     }
 

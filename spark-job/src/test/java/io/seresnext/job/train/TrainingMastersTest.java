@@ -106,7 +106,7 @@ class TrainingMastersTest {
         o.put("training-master.type", "gradient-sharing");
         o.put("train.batch-size", 4);
         SparkComputationGraph spark = new SparkComputationGraph(sc, network(),
-                TrainingMasters.create(io.seresnext.job.testing.TestJobs.config(o), 1, "127.0.0.1"));
+                TrainingMasters.create(io.seresnext.job.testing.TestJobs.config(o), 1, 1, "127.0.0.1"));
         List<String> paths = batches(6);
         for (int epoch = 1; epoch <= 2; epoch++) {
             int first = (epoch - 1) * 6; // 6 iterations per epoch on the one worker
