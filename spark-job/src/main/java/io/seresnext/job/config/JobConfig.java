@@ -66,7 +66,7 @@ public record JobConfig(String input, String output, String master, boolean over
 
     public record GradientSharing(ThresholdAlgorithm thresholdAlgorithm, double threshold, double targetSparsity,
                                   int workersPerExecutor, int prefetch, String controllerAddress,
-                                  String networkMask, int port) implements Serializable {
+                                  String networkMask, int port, int batchNormRecalibration) implements Serializable {
     }
 
     public record Master(MasterType type, int workers, ParameterAveraging parameterAveraging,

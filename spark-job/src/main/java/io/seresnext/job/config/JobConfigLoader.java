@@ -235,11 +235,14 @@ public final class JobConfigLoader {
         require(gsPrefetch >= 0, gs + "prefetch", "must be >= 0, got " + gsPrefetch);
         int port = c.getInt(gs + "port");
         require(port > 0 && port < 65536, gs + "port", "must be a UDP port, got " + port);
+        int recalibration = c.getInt(gs + "batch-norm-recalibration");
+        require(recalibration >= 0, gs + "batch-norm-recalibration", "must be >= 0 batches, got " + recalibration);
         return new JobConfig.Master(enumValue(c, "training-master.type", JobConfig.MasterType.class), workers,
                 new JobConfig.ParameterAveraging(freq, prefetch, depth, c.getBoolean(pa + "keep-updater-state")),
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, perExecutor, gsPrefetch,
-                        c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port));
+                        c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
+                        recalibration));
     }
 
     private static List<Float> floats(Config c, String key) {

@@ -120,6 +120,13 @@ public final class Trainer {
             fitEpoch(spark, batches, loader, epoch, state);
             double seconds = (System.nanoTime() - start) / 1e9;
 
+            int recalibration = config.trainingMaster().gradientSharing().batchNormRecalibration();
+            if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING && recalibration > 0) {
+                List<String> sample = batches.subList(0, Math.min(recalibration, batches.size()));
+                phase(epoch, "batch-norm statistics", sample.size() + " training batches");
+                BatchNormRecalibration.recalibrate(sc, spark.getNetwork(), sample, loader);
+            }
+
             phase(epoch, "evaluate", valBatches.size() + " validation batches");
             Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
             double lr = schedule.valueAt(epoch * perWorker - 1, epoch - 1);
