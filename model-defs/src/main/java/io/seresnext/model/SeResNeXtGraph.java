@@ -1,6 +1,7 @@
 package io.seresnext.model;
 
 import io.seresnext.model.layers.GroupedConvolution2D;
+import io.seresnext.model.layers.OneDnnBatchNormalization;
 import io.seresnext.model.vertices.ChannelScaleVertex;
 import io.seresnext.model.vertices.ZeroPadChannelsVertex;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -184,7 +185,7 @@ public final class SeResNeXtGraph {
         if (zeroGamma) {
             b.gamma(0.0);
         }
-        g.addLayer(name, b.build(), in);
+        g.addLayer(name, OneDnnBatchNormalization.of(b.build()), in);
         return name;
     }
 
