@@ -7,13 +7,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -57,31 +56,14 @@ public final class BatchNormRecalibration {
     /** Sets the running statistics of every batch-norm layer of {@code network} from {@code batches}. */
     public static void recalibrate(JavaSparkContext sc, ComputationGraph network, List<String> batches,
                                    ShardBatchLoader loader) {
-        if (batches.isEmpty()) {
-            return;
+        if (!batches.isEmpty()) {
+            apply(network, DistributedPass.run(sc, network, batches, loader, new Moments(),
+                    (net, data) -> moments(net, features(data)), Moments::plus));
         }
-        Broadcast<String> conf = sc.broadcast(network.getConfiguration().toJson());
-        Broadcast<INDArray> params = sc.broadcast(network.params().dup()); // a copy: see Evaluator
-        Moments total;
-        try {
-            int slices = Math.max(1, Math.min(batches.size(), sc.defaultParallelism()));
-            total = sc.parallelize(batches, slices)
-                    .mapPartitions(it -> List.of(moments(it, conf.value(), params.value(), loader)).iterator())
-                    .reduce(Moments::plus);
-        } finally {
-            conf.destroy();
-            params.destroy();
-        }
-        apply(network, total);
     }
 
-    private static Moments moments(Iterator<String> batches, String conf, INDArray params, ShardBatchLoader loader) {
-        if (!batches.hasNext()) {
-            return new Moments();
-        }
-        ComputationGraph net = new ComputationGraph(ComputationGraphConfiguration.fromJson(conf));
-        net.init(params, true);
-        Iterator<INDArray> features = new Iterator<>() {
+    private static Iterator<INDArray> features(Iterator<DataSet> batches) {
+        return new Iterator<>() {
             @Override
             public boolean hasNext() {
                 return batches.hasNext();
@@ -89,14 +71,9 @@ public final class BatchNormRecalibration {
 
             @Override
             public INDArray next() {
-                try {
-                    return loader.load(batches.next()).getFeatures();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+                return batches.next().getFeatures();
             }
         };
-        return moments(net, features);
     }
 
     /** The batch-norm layers' input moments over these batches, the network run in training mode. */

@@ -2,19 +2,16 @@ package io.seresnext.job.train;
 
 import io.seresnext.job.data.ShardBatchLoader;
 import java.io.Serializable;
-
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * Distributed validation: the parameters are broadcast, each executor scores its share of the validation batches
- * in one forward pass each (cross-entropy, top-1, top-5 from the same output), and the sums are reduced.
+ * Distributed validation (a {@link DistributedPass}): each executor scores its share of the validation batches in
+ * one forward pass each (cross-entropy, top-1, top-5 from the same output), and the sums are reduced.
  */
 public final class Evaluator {
 
@@ -42,31 +39,14 @@ public final class Evaluator {
 
     public static Result evaluate(JavaSparkContext sc, ComputationGraph network, List<String> batches,
                                   ShardBatchLoader loader) {
-        Broadcast<String> conf = sc.broadcast(network.getConfiguration().toJson());
-        // a copy: Spark closes AutoCloseable broadcast values when they are destroyed or cleaned up, and an INDArray is one;
-        // broadcasting the live parameters would free the network's own buffer (seen as "DataBuffer released")
-        Broadcast<INDArray> params = sc.broadcast(network.params().dup());
-        try {
-            int slices = Math.max(1, Math.min(batches.size(), sc.defaultParallelism()));
-            return sc.parallelize(batches, slices)
-                    .mapPartitions(it -> List.of(score(it, conf.value(), params.value(), loader)).iterator())
-                    .reduce(Result::plus);
-        } finally {
-            conf.destroy();
-            params.destroy();
-        }
+        return DistributedPass.run(sc, network, batches, loader, new Result(0, 0, 0, 0), Evaluator::score,
+                Result::plus);
     }
 
-    private static Result score(Iterator<String> batches, String conf, INDArray params, ShardBatchLoader loader)
-            throws Exception {
-        if (!batches.hasNext()) {
-            return new Result(0, 0, 0, 0);
-        }
-        ComputationGraph net = new ComputationGraph(ComputationGraphConfiguration.fromJson(conf));
-        net.init(params, true);
+    private static Result score(ComputationGraph net, Iterator<DataSet> batches) {
         Result total = new Result(0, 0, 0, 0);
         while (batches.hasNext()) {
-            DataSet ds = loader.load(batches.next());
+            DataSet ds = batches.next();
             INDArray probabilities = net.outputSingle(false, ds.getFeatures());
             total = total.plus(score(probabilities.toFloatMatrix(), ds.getLabels().argMax(1).toIntVector()));
         }

@@ -31,6 +31,9 @@ public final class Trainer {
     private final JobConfig config;
     private final ShardManifest manifest;
     private final ModelStore store;
+    private final boolean gradientSharing;
+    /** gradient sharing's workers in each executor (one per assigned GPU unless configured) */
+    private final int workersPerExecutor;
     private final int workers;
     private final LearningRateSchedule schedule;
 
@@ -39,7 +42,10 @@ public final class Trainer {
         this.config = config;
         this.manifest = manifest;
         this.store = store;
-        this.workers = workers(sc, config.trainingMaster());
+        this.gradientSharing = config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING;
+        this.workersPerExecutor = GpuAssignment.workersPerExecutor(
+                config.trainingMaster().gradientSharing().workersPerExecutor(), sc.getConf());
+        this.workers = workers(sc, config.trainingMaster(), workersPerExecutor);
         this.schedule = LearningRateSchedule.of(config.train(), iterationsPerWorker(), config.train().batchSize()
                 * workers);
     }
@@ -49,7 +55,7 @@ public final class Trainer {
      * executor times its workers per executor (local mode is one executor). Executors that register after the
      * job starts are not counted: set training-master.workers where dynamic allocation is on.
      */
-    static int workers(JavaSparkContext sc, JobConfig.Master m) {
+    static int workers(JavaSparkContext sc, JobConfig.Master m, int workersPerExecutor) {
         if (m.workers() > 0) {
             return m.workers();
         }
@@ -57,7 +63,7 @@ public final class Trainer {
             return sc.defaultParallelism();
         }
         int executors = sc.sc().isLocal() ? 1 : Math.max(1, sc.sc().getExecutorMemoryStatus().size() - 1);
-        return executors * GpuAssignment.workersPerExecutor(m.gradientSharing().workersPerExecutor(), sc.getConf());
+        return executors * workersPerExecutor;
     }
 
     /** Iterations of one worker in one epoch: what the learning-rate schedule counts in. */
@@ -83,9 +89,7 @@ public final class Trainer {
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
                 numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed());
         @SuppressWarnings("rawtypes")
-        int perExecutor = GpuAssignment.workersPerExecutor(
-                config.trainingMaster().gradientSharing().workersPerExecutor(), sc.getConf());
-        TrainingMaster master = TrainingMasters.create(config, workers, perExecutor,
+        TrainingMaster master = TrainingMasters.create(config, workers, workersPerExecutor,
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));
         SparkComputationGraph spark = new SparkComputationGraph(sc, network, master);
         List<String> valBatches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, t.evalBatchSize());
@@ -94,9 +98,9 @@ public final class Trainer {
                         + "{} iterations per worker and epoch, {}", config.model().preset(), numClasses,
                 manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL), t.epochs(), workers,
                 t.batchSize(), perWorker, config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
-        if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING) {
+        if (gradientSharing) {
             int gpus = GpuAssignment.gpusPerExecutor(sc.getConf());
-            log.info("gradient sharing: {} worker(s) per executor{}", perExecutor, gpus > 0
+            log.info("gradient sharing: {} worker(s) per executor{}", workersPerExecutor, gpus > 0
                     ? " (" + gpus + " GPU(s) per executor)" : "");
         }
         long runStart = System.nanoTime();
@@ -110,18 +114,19 @@ public final class Trainer {
             long images = manifest.count(ImageFolderIndex.TRAIN);
             ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
                     schedule);
-            if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING) {
+            if (gradientSharing) {
                 spark.setListeners(new IterationAnchorListener(perWorker), progress, new GradientTrafficListener());
             } else {
                 spark.setListeners(progress);
             }
-            phase(epoch, "train", batches.size() + " batches");
+            // gradient sharing's tasks wait in DL4J's sleep loops: a cancelled epoch must interrupt them
+            String group = phase(epoch, "train", batches.size() + " batches", gradientSharing);
             long start = System.nanoTime();
-            fitEpoch(spark, batches, loader, epoch, state);
+            fitEpoch(spark, batches, loader, epoch, state, group);
             double seconds = (System.nanoTime() - start) / 1e9;
 
             int recalibration = config.trainingMaster().gradientSharing().batchNormRecalibration();
-            if (config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING && recalibration > 0) {
+            if (gradientSharing && recalibration > 0) {
                 List<String> sample = batches.subList(0, Math.min(recalibration, batches.size()));
                 phase(epoch, "batch-norm statistics", sample.size() + " training batches");
                 BatchNormRecalibration.recalibrate(sc, spark.getNetwork(), sample, loader);
@@ -152,17 +157,14 @@ public final class Trainer {
      * (DL4J's mesh would hang) with the checkpoint to resume from; parameter averaging lets Spark retry the tasks.
      */
     private void fitEpoch(SparkComputationGraph spark, List<String> batches, ShardBatchLoader loader, int epoch,
-            TrainingState before) {
+            TrainingState before, String group) {
         var data = sc.parallelize(batches, Math.min(batches.size(), workers));
-        if (config.trainingMaster().type() != JobConfig.MasterType.GRADIENT_SHARING) {
+        if (!gradientSharing) {
             spark.fitPaths(data, loader);
             return;
         }
         ExecutorLossGuard guard = new ExecutorLossGuard(sc.sc());
         sc.sc().addSparkListener(guard);
-        String group = sc.getLocalProperty("spark.jobGroup.id");
-        // interrupt on cancel: the tasks wait in DL4J's sleep loops
-        sc.setJobGroup(group, sc.getLocalProperty("spark.job.description"), true);
         guard.arm(group);
         Exception failure = null;
         try {
@@ -188,10 +190,17 @@ public final class Trainer {
         }
     }
 
-    private void phase(int epoch, String phase, String detail) {
+    private String phase(int epoch, String phase, String detail) {
+        return phase(epoch, phase, detail, false);
+    }
+
+    /** Names the Spark jobs that follow (job group and description); returns the group. */
+    private String phase(int epoch, String phase, String detail, boolean interruptOnCancel) {
+        String group = "epoch-" + epoch + "-" + phase;
         String description = "epoch " + epoch + "/" + config.train().epochs() + ": " + phase
                 + (detail.isEmpty() ? "" : " (" + detail + ")");
-        sc.setJobGroup("epoch-" + epoch + "-" + phase, description, false);
+        sc.setJobGroup(group, description, interruptOnCancel);
         sc.setJobDescription(description);
+        return group;
     }
 }
