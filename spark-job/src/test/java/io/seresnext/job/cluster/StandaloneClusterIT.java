@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.testing.ClusterRuns;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.job.testing.StandaloneCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -65,45 +68,24 @@ class StandaloneClusterIT {
                 "spark.executor.memory=1500m", "spark.executor.cores=1", "spark.cores.max=2",
                 "spark.driver.memory=1g", "spark.ui.enabled=false", "spark.executorEnv.OMP_NUM_THREADS=1",
                 "spark.eventLog.enabled=true", "spark.eventLog.dir=" + events.toUri(),
-                "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G -Dorg.bytedeco.javacpp.maxphysicalbytes=4G",
-                "seresnext.driver.jvm=-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=3G",
-                String.join("\n", more), ""));
+                String.join("\n", ClusterRuns.MEMORY_CAPS), String.join("\n", more), ""));
         return file;
     }
 
-    /** The job's arguments: the tiny preset at 16x16, 2 epochs, both executors as workers. */
     private List<String> jobArgs(String output, String master) {
-        return List.of("train", "--input", input, "--output", output, "--training-master", master,
-                "--preset", "seresnext11_4x8d_tiny", "--epochs", "2", "--batch-size", "8",
-                "--set", "model.image-size=16", "--set", "data.stored-size=18", "--set", "data.shard-images=20",
-                "--set", "train.learning-rate=0.05", "--set", "train.eval-batch-size=16",
-                "--set", "training-master.workers=2",
-                "--set", "training-master.parameter-averaging.averaging-frequency=2",
-                "--set", "training-master.gradient-sharing.controller-address=127.0.0.1",
-                "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8");
+        return ClusterRuns.tinyJob(input, output, master);
     }
 
     /** submit/standalone.sh, as a user runs it, against the test cluster. */
     private int launch(List<String> jobArgs, Path properties, Path log) throws Exception {
-        return await(start(jobArgs, properties, log), log);
+        return ClusterRuns.await(start(jobArgs, properties, log), log);
     }
 
     private Process start(List<String> jobArgs, Path properties, Path log) throws Exception {
-        List<String> command = new ArrayList<>(List.of("bash", LAUNCHER.toString()));
-        command.addAll(jobArgs);
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(cluster.environment());
-        pb.environment().put("SPARK_MASTER", cluster.masterUrl());
-        pb.environment().put("SPARK_PROPERTIES", properties.toString());
-        return pb.start();
-    }
-
-    private static int await(Process p, Path log) throws Exception {
-        if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("the job did not finish in 600 s; see " + log);
-        }
-        return p.exitValue();
+        Map<String, String> env = new HashMap<>(cluster.environment());
+        env.put("SPARK_MASTER", cluster.masterUrl());
+        env.put("SPARK_PROPERTIES", properties.toString());
+        return ClusterRuns.start(LAUNCHER, jobArgs, env, log);
     }
 
     /** Executor IDs that ran tasks of the training jobs, from the application's event log. */
@@ -130,8 +112,7 @@ class StandaloneClusterIT {
         Path events = Files.createDirectories(cluster.home().resolve("events-" + master));
         Path log = cluster.home().resolve("submit-" + master + ".log");
         int status = launch(jobArgs(output, master), testProperties(events, properties), log);
-        String tail = String.join("\n", Files.readAllLines(log).stream()
-                .skip(Math.max(0, Files.readAllLines(log).size() - 40)).toList());
+        String tail = ClusterRuns.tail(log, 40);
         assertEquals(0, status, "spark-submit exit status; log tail:\n" + tail);
         assertTrue(tail.contains("Final validation accuracy after epoch 2"), tail);
         FileSystem fs = hdfs.fileSystem();
@@ -196,10 +177,8 @@ class StandaloneClusterIT {
         assertTrue(fs.exists(firstCheckpoint), "epoch 1 finished before the kill");
         assertTrue(cluster.killExecutorOf(0), "an executor JVM was killed in epoch 2");
 
-        int status = await(job, log); // never a hang: await fails after 600 s
-        List<String> lines = Files.readAllLines(log);
-        return new KilledRun(output, status, String.join("\n", lines.subList(Math.max(0, lines.size() - 30),
-                lines.size())));
+        int status = ClusterRuns.await(job, log); // never a hang: await fails after 600 s
+        return new KilledRun(output, status, ClusterRuns.tail(log, 30));
     }
 
     /**
@@ -268,8 +247,7 @@ class StandaloneClusterIT {
         Path log = cluster.home().resolve("submit-resumed.log");
         int status = launch(List.of("train", "--input", input, "--output", run.output(), "--resume"),
                 testProperties(events), log);
-        List<String> lines = Files.readAllLines(log);
-        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        String tail = ClusterRuns.tail(log, 30);
         assertEquals(0, status, tail);
         assertTrue(tail.contains("Final validation accuracy after epoch 4"), tail);
         assertTrue(hdfs.fileSystem().exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.SUCCESS)), tail);

@@ -5,14 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.testing.ClusterRuns;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.job.testing.MiniYarn;
 import io.seresnext.job.testing.SparkDistribution;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.FinalApplicationStatus;
@@ -70,36 +71,22 @@ class YarnClusterIT {
                 "spark.executor.memoryOverhead=1g", "spark.driver.memory=1g", "spark.driver.memoryOverhead=512m",
                 "spark.ui.enabled=false", "spark.executorEnv.OMP_NUM_THREADS=1",
                 "spark.yarn.appMasterEnv.OMP_NUM_THREADS=1",
-                "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G -Dorg.bytedeco.javacpp.maxphysicalbytes=4G",
-                "seresnext.driver.jvm=-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=3G",
-                ""));
+                String.join("\n", ClusterRuns.MEMORY_CAPS), ""));
         return file;
     }
 
     @Test
     void clusterDeployModeTrainsAndPublishesOnHdfs() throws Exception {
         String output = hdfs.uri("/models/yarn");
-        List<String> command = new ArrayList<>(List.of("bash", LAUNCHER.toString(),
-                "train", "--input", input, "--output", output, "--training-master", "parameter-averaging",
-                "--preset", "seresnext11_4x8d_tiny", "--epochs", "2", "--batch-size", "8",
-                "--set", "model.image-size=16", "--set", "data.stored-size=18", "--set", "data.shard-images=20",
-                "--set", "train.learning-rate=0.05", "--set", "train.eval-batch-size=16",
-                "--set", "training-master.workers=2",
-                "--set", "training-master.parameter-averaging.averaging-frequency=2"));
         Path log = spark.home().resolve("submit-yarn.log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(spark.environment());
-        pb.environment().put("HADOOP_CONF_DIR", yarn.confDir().toString());
-        pb.environment().put("DEPLOY_MODE", "cluster");
-        pb.environment().put("SPARK_PROPERTIES", testProperties().toString());
-        Process submit = pb.start();
-        if (!submit.waitFor(600, TimeUnit.SECONDS)) {
-            submit.destroyForcibly();
-            throw new IllegalStateException("spark-submit did not return in 600 s; see " + log);
-        }
-        List<String> lines = Files.readAllLines(log);
-        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        assertEquals(0, submit.exitValue(), "spark-submit exit status; log tail:\n" + tail);
+        Map<String, String> env = new HashMap<>(spark.environment());
+        env.put("HADOOP_CONF_DIR", yarn.confDir().toString());
+        env.put("DEPLOY_MODE", "cluster");
+        env.put("SPARK_PROPERTIES", testProperties().toString());
+        int status = ClusterRuns.await(ClusterRuns.start(LAUNCHER,
+                ClusterRuns.tinyJob(input, output, "parameter-averaging"), env, log), log);
+        String tail = ClusterRuns.tail(log, 40);
+        assertEquals(0, status, "spark-submit exit status; log tail:\n" + tail);
 
         List<ApplicationReport> apps = yarn.applications();
         assertEquals(1, apps.size(), apps.toString());
