@@ -107,7 +107,8 @@ public final class SeResNeXtGraph {
         conv(p + "_conv1", in, width, 1, 1);
         String x = bnRelu(p + "_1", p + "_conv1", false);
         g.addLayer(p + "_conv2", new GroupedConvolution2D.Builder(3, 3).groups(spec.cardinality())
-                .stride(stride, stride).padding(1, 1).nOut(width).hasBias(false).build(), x);
+                .stride(stride, stride).padding(1, 1).nOut(width).hasBias(false).activation(Activation.IDENTITY)
+                .build(), x);
         return bnRelu(p + "_2", p + "_conv2", false);
     }
 
@@ -168,7 +169,8 @@ public final class SeResNeXtGraph {
     // --- layers ------------------------------------------------------------------------------------------------
 
     /**
-     * Convolution without bias (a BN follows); padding 1 for 3x3, 0 for 1x1, 3 for 7x7. The grouped-layer form
+     * Linear convolution without bias (a BN follows; the identity activation is explicit because DL4J's global
+     * default, sigmoid, would otherwise apply); padding 1 for 3x3, 0 for 1x1, 3 for 7x7. The grouped-layer form
      * runs every convolution on libnd4j's native op (oneDNN / cuDNN where the natives have them); the
      * concatenated-paths form keeps DL4J's stock layer throughout, as the reference the tests compare against.
      */
@@ -176,12 +178,13 @@ public final class SeResNeXtGraph {
         ConvolutionLayer.BaseConvBuilder<?> b = spec.groupedConvForm() == GroupedConvForm.GROUPED_LAYER
                 ? new GroupedConvolution2D.Builder(kernel, kernel)
                 : new ConvolutionLayer.Builder(kernel, kernel);
-        g.addLayer(name, b.stride(stride, stride).padding(kernel / 2, kernel / 2).nOut(nOut).hasBias(false).build(),
-                in);
+        g.addLayer(name, b.stride(stride, stride).padding(kernel / 2, kernel / 2).nOut(nOut).hasBias(false)
+                .activation(Activation.IDENTITY).build(), in);
     }
 
     private String bn(String name, String in, boolean zeroGamma) {
-        BatchNormalization.Builder b = new BatchNormalization.Builder().decay(0.9).eps(1e-5);
+        BatchNormalization.Builder b = new BatchNormalization.Builder().decay(0.9).eps(1e-5)
+                .activation(Activation.IDENTITY);
         if (zeroGamma) {
             b.gamma(0.0);
         }

@@ -1,0 +1,67 @@
+package io.seresnext.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.TreeMap;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The nonlinearities sit where the architecture table puts them and nowhere else: ReLU after each BN of the
+ * transform and after the residual add, ReLU and sigmoid inside SE, softmax at the head. Every convolution and
+ * every batch norm is linear. (DL4J's global default activation is sigmoid: a layer built without an explicit
+ * activation silently gets one, which is how every convolution of this model once carried a sigmoid.)
+ */
+class NonlinearityPlacementTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        "seresnext29_8x16d_w1, GROUPED_LAYER",
+        "seresnext29_8x16d_w1, CONCAT_PATHS",
+        "seresnext50_32x4d,    GROUPED_LAYER",
+        "seresnet50,           GROUPED_LAYER",
+        "resnext29_8x64d,      GROUPED_LAYER",
+    })
+    void onlyTheTablesNonlinearitiesAreApplied(String preset, GroupedConvForm form) {
+        ModelSpec spec = Presets.get(preset).withGroupedConvForm(form);
+        ComputationGraphConfiguration conf = SeResNeXtGraph.configuration(spec);
+        Map<String, String> wrong = new TreeMap<>();
+        int convolutions = 0;
+        for (Map.Entry<String, GraphVertex> v : conf.getVertices().entrySet()) {
+            if (!(v.getValue() instanceof LayerVertex lv) || !(lv.getLayerConf().getLayer() instanceof BaseLayer)) {
+                continue;
+            }
+            Layer layer = lv.getLayerConf().getLayer();
+            String actual = ((BaseLayer) layer).getActivationFn().toString().toLowerCase();
+            String expected = expectedActivation(v.getKey());
+            if (v.getKey().contains("conv")) {
+                convolutions++;
+            }
+            if (!expected.equals(actual)) {
+                wrong.put(v.getKey(), actual + " (expected " + expected + ")");
+            }
+        }
+        assertTrue(convolutions > 10, "found " + convolutions + " convolutions");
+        assertEquals(Map.of(), wrong);
+    }
+
+    private static String expectedActivation(String vertex) {
+        if (vertex.equals(SeResNeXtGraph.OUTPUT)) {
+            return "softmax";
+        }
+        if (vertex.endsWith("_relu") || vertex.endsWith("_out") || vertex.endsWith("_se_fc1")) {
+            return "relu";
+        }
+        if (vertex.endsWith("_se_fc2")) {
+            return "sigmoid";
+        }
+        return "identity";
+    }
+}
