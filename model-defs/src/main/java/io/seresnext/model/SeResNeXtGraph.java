@@ -1,7 +1,7 @@
 package io.seresnext.model;
 
 import io.seresnext.model.layers.GroupedConvolution2D;
-import io.seresnext.model.layers.OneDnnBatchNormalization;
+import io.seresnext.model.layers.NativeBatchNormalization;
 import io.seresnext.model.vertices.ChannelScaleVertex;
 import io.seresnext.model.vertices.ZeroPadChannelsVertex;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -183,13 +183,7 @@ public final class SeResNeXtGraph {
     }
 
     private String bn(String name, String in, boolean zeroGamma) {
-        BatchNormalization.Builder b = new BatchNormalization.Builder().decay(0.9).eps(1e-5)
-                .activation(Activation.IDENTITY);
-        if (zeroGamma) {
-            b.gamma(0.0);
-        }
-        g.addLayer(name, OneDnnBatchNormalization.of(b.build()), in);
-        return name;
+        return batchNorm(name, in, zeroGamma, Activation.IDENTITY);
     }
 
     private String relu(String name, String in) {
@@ -197,8 +191,17 @@ public final class SeResNeXtGraph {
         return name;
     }
 
+    /** BN and ReLU as one layer: the ReLU runs in place on the normalised output (see NativeBatchNormalization). */
     private String bnRelu(String prefix, String in, boolean zeroGamma) {
-        bn(prefix + "_bn", in, zeroGamma);
-        return relu(prefix + "_relu", prefix + "_bn");
+        return batchNorm(prefix + "_bn", in, zeroGamma, Activation.RELU);
+    }
+
+    private String batchNorm(String name, String in, boolean zeroGamma, Activation activation) {
+        BatchNormalization.Builder b = new BatchNormalization.Builder().decay(0.9).eps(1e-5).activation(activation);
+        if (zeroGamma) {
+            b.gamma(0.0);
+        }
+        g.addLayer(name, NativeBatchNormalization.of(b.build()), in);
+        return name;
     }
 }

@@ -14,9 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The nonlinearities sit where the architecture table puts them and nowhere else: ReLU after each BN of the
- * transform and after the residual add, ReLU and sigmoid inside SE, softmax at the head. Every convolution and
- * every batch norm is linear. (DL4J's global default activation is sigmoid: a layer built without an explicit
+ * The nonlinearities sit where the architecture table puts them and nowhere else: ReLU after the stem's and the
+ * transform's BNs (fused into those layers) and after the residual add, ReLU and sigmoid inside SE, softmax at the
+ * head. Every convolution is linear, and so are the BN before SE and the shortcut's BN. (DL4J's global default activation is sigmoid: a layer built without an explicit
  * activation silently gets one, which is how every convolution of this model once carried a sigmoid.)
  */
 class NonlinearityPlacementTest {
@@ -56,7 +56,9 @@ class NonlinearityPlacementTest {
         if (vertex.equals(SeResNeXtGraph.OUTPUT)) {
             return "softmax";
         }
-        if (vertex.endsWith("_relu") || vertex.endsWith("_out") || vertex.endsWith("_se_fc1")) {
+        // BN with its ReLU fused: after the stem conv and after each conv of the transform (conv1, grouped conv2)
+        boolean bnRelu = vertex.equals("stem_bn") || vertex.endsWith("_1_bn") || vertex.endsWith("_2_bn");
+        if (bnRelu || vertex.endsWith("_out") || vertex.endsWith("_se_fc1")) {
             return "relu";
         }
         if (vertex.endsWith("_se_fc2")) {
