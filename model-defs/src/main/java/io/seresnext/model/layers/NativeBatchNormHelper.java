@@ -161,10 +161,14 @@ final class NativeBatchNormHelper implements BatchNormalizationHelper {
                 batchVar[k] += (rowVar[i * c + k] + d * d) / n;
             }
         }
-        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            meanCache = Nd4j.createFromArray(batchMean).castTo(x.dataType());
-            varCache = Nd4j.createFromArray(batchVar).castTo(x.dataType());
+        if (meanCache == null || meanCache.length() != c || meanCache.dataType() != x.dataType()) {
+            try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                meanCache = Nd4j.createUninitialized(x.dataType(), c);
+                varCache = Nd4j.createUninitialized(x.dataType(), c);
+            }
         }
+        meanCache.assign(Nd4j.createFromArray(batchMean));
+        varCache.assign(Nd4j.createFromArray(batchVar));
     }
 
     private static double[] perChannel(INDArray rowValues, int n, int c) {

@@ -1,6 +1,7 @@
 package io.seresnext.job.bench;
 
 import io.seresnext.job.cli.Command;
+import io.seresnext.job.train.NativeHeapTuning;
 import io.seresnext.model.ParameterCount;
 import io.seresnext.model.SeResNeXtGraph;
 import java.io.IOException;
@@ -36,6 +37,7 @@ public final class ModelBenchmark {
                 new NeuralNetConfiguration.Builder().seed(0).dataType(DataType.FLOAT)
                         .updater(new Nesterovs(0.01, 0.9)).weightInit(WeightInit.RELU)));
         net.init();
+        net.setListeners(new NativeHeapTuning()); // as in training: see NativeHeapTuning
         Nd4j.getRandom().setSeed(0);
         INDArray x = Nd4j.randn(DataType.FLOAT, b.batch(), b.spec().inputChannels(), b.spec().inputHeight(),
                 b.spec().inputWidth());

@@ -115,9 +115,10 @@ public final class Trainer {
             ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
                     schedule);
             if (gradientSharing) {
-                spark.setListeners(new IterationAnchorListener(perWorker), progress, new GradientTrafficListener());
+                spark.setListeners(new IterationAnchorListener(perWorker), progress, new GradientTrafficListener(),
+                        new NativeHeapTuning());
             } else {
-                spark.setListeners(progress);
+                spark.setListeners(progress, new NativeHeapTuning());
             }
             // gradient sharing's tasks wait in DL4J's sleep loops: a cancelled epoch must interrupt them
             String group = phase(epoch, "train", batches.size() + " batches", gradientSharing);
