@@ -209,17 +209,17 @@ final class NativeBatchNormHelper implements BatchNormalizationHelper {
                 .build());
     }
 
-    /** out = scale * x + shift, per channel: the batchnorm op with mean 0 and variance 1 - eps (so std is 1). */
+    /**
+     * out = scale * x + shift, per channel: the batchnorm op with mean 0 and variance 1 - eps, so that
+     * sqrt(variance + eps) is 1 whatever eps the op adds.
+     */
     private static void affine(INDArray x, double[] scale, double[] shift, INDArray out) {
         DataType type = x.dataType();
         int c = scale.length;
-        double eps = BATCHNORM_MIN_EPS;
+        double eps = 1e-5;
         scaleAndShift(x, Nd4j.zeros(type, c), Nd4j.valueArrayOf(new long[] {c}, 1.0 - eps, type),
                 Nd4j.createFromArray(scale).castTo(type), Nd4j.createFromArray(shift).castTo(type), eps, out);
     }
-
-    /** The smallest epsilon libnd4j's batchnorm op accepts. */
-    private static final double BATCHNORM_MIN_EPS = 1e-5;
 
     // --- arguments -------------------------------------------------------------------------------------------------
 
