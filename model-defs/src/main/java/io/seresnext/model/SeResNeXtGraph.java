@@ -3,6 +3,7 @@ package io.seresnext.model;
 import io.seresnext.model.layers.GroupedConvolution2D;
 import io.seresnext.model.layers.NativeBatchNormalization;
 import io.seresnext.model.vertices.ChannelScaleVertex;
+import io.seresnext.model.vertices.ResidualMergeVertex;
 import io.seresnext.model.vertices.ZeroPadChannelsVertex;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -94,10 +95,30 @@ public final class SeResNeXtGraph {
                 : concatenatedPaths(p, in, stage.width(), stride);
         conv(p + "_conv3", transformed, stage.outChannels(), 1, 1);
         String residual = bn(p + "_bn3", p + "_conv3", spec.zeroInitResidualGamma());
-        if (spec.squeezeExcitation()) {
-            residual = squeezeExcitation(p + "_se", residual, stage.outChannels());
-        }
+        String channelWeights = spec.squeezeExcitation()
+                ? squeezeExcitation(p + "_se", residual, stage.outChannels())
+                : null;
         String shortcut = shortcut(p + "_shortcut", in, inChannels, stage.outChannels(), stride);
+        return merge(p, residual, channelWeights, shortcut);
+    }
+
+    /**
+     * ReLU(residual [* SE channel weights] + shortcut), named {@code p_out}. The grouped-layer form does it in one
+     * {@link ResidualMergeVertex} (one kept array instead of three); the concatenated-paths form, the reference,
+     * composes stock parts: {@code p_se_scale}, {@code p_add}, {@code p_out}.
+     */
+    private String merge(String p, String residual, String channelWeights, String shortcut) {
+        boolean scaled = channelWeights != null;
+        if (spec.groupedConvForm() == GroupedConvForm.GROUPED_LAYER) {
+            String[] inputs = scaled ? new String[] {residual, shortcut, channelWeights}
+                    : new String[] {residual, shortcut};
+            g.addVertex(p + "_out", new ResidualMergeVertex(scaled), inputs);
+            return p + "_out";
+        }
+        if (scaled) {
+            g.addVertex(p + "_se_scale", new ChannelScaleVertex(), residual, channelWeights);
+            residual = p + "_se_scale";
+        }
         g.addVertex(p + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), residual, shortcut);
         return relu(p + "_out", p + "_add");
     }
@@ -127,15 +148,14 @@ public final class SeResNeXtGraph {
         return p + "_concat";
     }
 
-    /** Squeeze (global average pool) -> FC(C/r, ReLU) -> FC(C, sigmoid) -> scale the channels. */
+    /** Squeeze (global average pool) -> FC(C/r, ReLU) -> FC(C, sigmoid): the channel weights, {@code [N, C]}. */
     private String squeezeExcitation(String p, String in, int channels) {
         g.addLayer(p + "_pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), in);
         g.addLayer(p + "_fc1", new DenseLayer.Builder().nOut(channels / spec.seReduction())
                 .activation(Activation.RELU).hasBias(true).build(), p + "_pool");
         g.addLayer(p + "_fc2", new DenseLayer.Builder().nOut(channels)
                 .activation(Activation.SIGMOID).weightInit(WeightInit.XAVIER).hasBias(true).build(), p + "_fc1");
-        g.addVertex(p + "_scale", new ChannelScaleVertex(), in, p + "_fc2");
-        return p + "_scale";
+        return p + "_fc2";
     }
 
     private String shortcut(String p, String in, int inChannels, int outChannels, int stride) {

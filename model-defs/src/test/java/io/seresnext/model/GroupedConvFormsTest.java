@@ -17,15 +17,19 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Form (b), C concatenated paths of stock layers, and form (c), one grouped convolution layer, are the same
  * function: with form (c)'s weights cut into per-path pieces, both give the same outputs and the same gradients.
+ * The forms also differ at each block's end: the grouped form merges SE scaling, residual add and ReLU in one
+ * ResidualMergeVertex, the reference composes ChannelScaleVertex, DL4J's add vertex and an ActivationLayer; with
+ * and without SE.
  */
 class GroupedConvFormsTest {
 
     /** {@code s1b2_path3_conv1_W} -> block s1b2, path 3, parameter conv1_W of the grouped form. */
     private static final Pattern PATH_PARAM = Pattern.compile("(s\\d+b\\d+)_path(\\d+)_(.+)");
 
-    private final ModelSpec grouped = TinyNets.tinyCifar(20).stemChannels(3).cardinality(4).groupWidth(2)
-            .groupedConvForm(GroupedConvForm.GROUPED_LAYER).build();
-    private final ModelSpec paths = grouped.withGroupedConvForm(GroupedConvForm.CONCAT_PATHS);
+    private static ModelSpec grouped(boolean squeezeExcitation) {
+        return TinyNets.tinyCifar(20).stemChannels(3).cardinality(4).groupWidth(2).squeezeExcitation(squeezeExcitation)
+                .groupedConvForm(GroupedConvForm.GROUPED_LAYER).build();
+    }
 
     /** Path i's slice of a grouped-form parameter: rows [i*d, (i+1)*d) of the first dimension. */
     private static INDArray pathSlice(INDArray groupedParam, int path, long d) {
@@ -58,8 +62,12 @@ class GroupedConvFormsTest {
      * (the CPU natives this project ships), agreement to float tolerance.
      */
     @ParameterizedTest
-    @CsvSource({"DOUBLE, 1e-12, 1e-10", "FLOAT, 1e-4, 2e-3"})
-    void sameOutputsAndGradientsForTheSameWeights(DataType type, double outputTolerance, double gradTolerance) {
+    @CsvSource({"DOUBLE, true, 1e-12, 1e-10", "FLOAT, true, 1e-4, 2e-3", "DOUBLE, false, 1e-12, 1e-10",
+        "FLOAT, false, 1e-4, 2e-3"})
+    void sameOutputsAndGradientsForTheSameWeights(DataType type, boolean squeezeExcitation, double outputTolerance,
+                                                  double gradTolerance) {
+        ModelSpec grouped = grouped(squeezeExcitation);
+        ModelSpec paths = grouped.withGroupedConvForm(GroupedConvForm.CONCAT_PATHS);
         ComputationGraph c = TinyNets.init(grouped, type, 21);
         ComputationGraph b = TinyNets.init(paths, type, 22);
         assertEquals(c.numParams(), b.numParams());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.TreeMap;
+import io.seresnext.model.vertices.ResidualMergeVertex;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -15,8 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The nonlinearities sit where the architecture table puts them and nowhere else: ReLU after the stem's and the
- * transform's BNs (fused into those layers) and after the residual add, ReLU and sigmoid inside SE, softmax at the
- * head. Every convolution is linear, and so are the BN before SE and the shortcut's BN. (DL4J's global default activation is sigmoid: a layer built without an explicit
+ * transform's BNs (fused into those layers) and after the residual add (fused into ResidualMergeVertex in the
+ * grouped-layer form), ReLU and sigmoid inside SE, softmax at the head. Every convolution is linear, and so are the BN before SE and the shortcut's BN. (DL4J's global default activation is sigmoid: a layer built without an explicit
  * activation silently gets one, which is how every convolution of this model once carried a sigmoid.)
  */
 class NonlinearityPlacementTest {
@@ -34,7 +35,17 @@ class NonlinearityPlacementTest {
         ComputationGraphConfiguration conf = SeResNeXtGraph.configuration(spec);
         Map<String, String> wrong = new TreeMap<>();
         int convolutions = 0;
+        int blockOutputs = 0;
         for (Map.Entry<String, GraphVertex> v : conf.getVertices().entrySet()) {
+            if (v.getKey().endsWith("_out")) {
+                blockOutputs++;
+            }
+            if (v.getValue() instanceof ResidualMergeVertex) {
+                if (!v.getKey().endsWith("_out")) {
+                    wrong.put(v.getKey(), "relu (expected none)"); // the merge vertex always ends in a ReLU
+                }
+                continue;
+            }
             if (!(v.getValue() instanceof LayerVertex lv) || !(lv.getLayerConf().getLayer() instanceof BaseLayer)) {
                 continue;
             }
@@ -49,6 +60,8 @@ class NonlinearityPlacementTest {
             }
         }
         assertTrue(convolutions > 10, "found " + convolutions + " convolutions");
+        // every block ends in a ReLU: a ResidualMergeVertex, or the reference form's ActivationLayer (checked above)
+        assertEquals(spec.stages().stream().mapToInt(StageSpec::blocks).sum(), blockOutputs);
         assertEquals(Map.of(), wrong);
     }
 

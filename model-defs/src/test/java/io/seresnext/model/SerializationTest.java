@@ -29,7 +29,7 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 /** The custom layer and vertices survive every way a model travels: JSON, model zip, Java and Kryo (Spark). */
 class SerializationTest {
 
-    /** Every custom class at once: grouped convolution, SE scaling, zero channel padding. */
+    /** Every custom class at once: grouped convolution, SE scaling or the fused residual merge, zero channel padding. */
     private static ModelSpec spec(GroupedConvForm form) {
         return TinyNets.tinyCifar(11).shortcut(ShortcutType.AVGPOOL_ZERO_PAD).groupedConvForm(form).build();
     }
@@ -40,7 +40,8 @@ class SerializationTest {
         ComputationGraphConfiguration conf = SeResNeXtGraph.configuration(spec(form));
         String json = conf.toJson();
         assertTrue(json.contains("GroupedConvolution2D") || form == GroupedConvForm.CONCAT_PATHS);
-        assertTrue(json.contains("ChannelScaleVertex") && json.contains("ZeroPadChannelsVertex"));
+        assertTrue(json.contains(form == GroupedConvForm.GROUPED_LAYER ? "ResidualMergeVertex" : "ChannelScaleVertex"));
+        assertTrue(json.contains("ZeroPadChannelsVertex"));
         ComputationGraphConfiguration restored = ComputationGraphConfiguration.fromJson(json);
         assertEquals(conf, restored);
         assertEquals(json, restored.toJson());

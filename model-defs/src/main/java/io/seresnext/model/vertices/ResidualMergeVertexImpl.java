@@ -1,0 +1,125 @@
+package io.seresnext.model.vertices;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Runtime of {@link ResidualMergeVertex}: scale, add and ReLU into one array; ReLU mask from that array. */
+public class ResidualMergeVertexImpl extends BaseGraphVertex {
+
+    private final boolean scaled;
+    /** This vertex's output of the last training forward pass; lives in the activations workspace until backprop. */
+    private INDArray output;
+
+    public ResidualMergeVertexImpl(ComputationGraph graph, String name, int vertexIndex, boolean scaled,
+                                   DataType dataType) {
+        super(graph, name, vertexIndex, null, null, dataType);
+        this.scaled = scaled;
+    }
+
+    @Override
+    public boolean hasLayer() {
+        return false;
+    }
+
+    @Override
+    public Layer getLayer() {
+        return null;
+    }
+
+    @Override
+    public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        if (!canDoForward()) {
+            throw new IllegalStateException("ResidualMergeVertex " + vertexName + ": inputs not set");
+        }
+        INDArray residual = inputs[0];
+        INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, residual.dataType(),
+                residual.shape(), 'c');
+        if (scaled) {
+            Broadcast.mul(residual, channelWeights(), out, 0, 1);
+            out.addi(inputs[1]);
+        } else {
+            Nd4j.exec(new AddOp(residual, inputs[1], out));
+        }
+        Nd4j.exec(DynamicCustomOp.builder("relu").addInputs(out).addOutputs(out).addFloatingPointArguments(0.0)
+                .build());
+        output = training ? out : null;
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+        if (!canDoBackward() || output == null) {
+            throw new IllegalStateException("ResidualMergeVertex " + vertexName
+                    + ": backprop without a training forward pass");
+        }
+        INDArray residual = inputs[0];
+        DataType type = residual.dataType();
+        // gradient at the sum: the ReLU's output is positive exactly where its input is
+        INDArray atSum = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, type, residual.shape(), 'c');
+        Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(output, epsilon).addOutputs(atSum)
+                .addFloatingPointArguments(0.0).build());
+        if (!scaled) {
+            // DL4J accumulates a vertex's gradients in place into the first array it was given (ComputationGraph
+            // calcBackpropGradients), so the two inputs must not share one array
+            return new Pair<>(null, new INDArray[] {atSum, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, atSum)});
+        }
+        INDArray s = channelWeights();
+        INDArray dResidual = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, type, residual.shape(), 'c');
+        Broadcast.mul(atSum, s, dResidual, 0, 1);
+
+        // dL/ds[n, c] = sum over H, W of atSum * residual: a row-wise dot product over [N*C, H*W] views
+        long n = residual.size(0);
+        long c = residual.size(1);
+        long hw = residual.size(2) * residual.size(3);
+        INDArray ds = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, type, new long[] {n * c}, 'c');
+        Nd4j.exec(new Dot(atSum.reshape('c', n * c, hw), contiguous(residual).reshape('c', n * c, hw), ds, 1));
+        // atSum itself is the shortcut's gradient: nothing here reads it after this point
+        return new Pair<>(null, new INDArray[] {dResidual, atSum, ds.reshape('c', n, c)});
+    }
+
+    private INDArray channelWeights() {
+        return inputs[2].castTo(inputs[0].dataType());
+    }
+
+    private static INDArray contiguous(INDArray a) {
+        return a.ordering() == 'c' && a.offset() == 0 && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        output = null;
+    }
+
+    @Override
+    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
+        if (backpropGradientsViewArray != null) {
+            throw new IllegalStateException("ResidualMergeVertex has no parameters");
+        }
+    }
+
+    @Override
+    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
+            int minibatchSize) {
+        return new Pair<>(maskArrays == null ? null : maskArrays[0], currentMaskState);
+    }
+
+    @Override
+    public String toString() {
+        return "ResidualMergeVertex(id=" + vertexIndex + ",name=\"" + vertexName + "\",scaled=" + scaled + ")";
+    }
+}
