@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,7 +26,8 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 /**
  * Training-step throughput of one model in this JVM, measured as {@code shared/reference/bench_cpu.py} measures
  * PyTorch: synthetic data, one SGD-with-momentum step (forward, cross-entropy, backward, update) per minibatch,
- * median images/sec over the timed steps after warm-up, and the process's peak RSS.
+ * median images/sec over the timed steps after warm-up, and the process's peak RSS; also DL4J's workspace sizes
+ * and, on request, what a full GC after each step gives back.
  */
 public final class ModelBenchmark {
 
@@ -48,8 +50,10 @@ public final class ModelBenchmark {
         MultiDataSet data = new MultiDataSet(x, y);
 
         List<Double> seconds = new ArrayList<>();
+        List<Double> freedByGc = new ArrayList<>();
         long cpu0 = 0;
         long wall0 = 0;
+        long gcNanos = 0;
         for (int i = 0; i < b.warmupSteps() + b.timedSteps(); i++) {
             if (i == b.warmupSteps()) {
                 cpu0 = processCpuNanos();
@@ -59,13 +63,17 @@ public final class ModelBenchmark {
             net.fit(data);
             if (i >= b.warmupSteps()) {
                 seconds.add((System.nanoTime() - t) / 1e9);
+                if (b.gcEachStep()) {
+                    long g = System.nanoTime();
+                    freedByGc.add(residentMbAfterGc());
+                    gcNanos += System.nanoTime() - g;
+                }
             }
         }
-        double cpuUtil = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
+        double cpuUtil = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0 - gcNanos);
         List<Double> sorted = new ArrayList<>(seconds);
         Collections.sort(sorted);
-        double median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
-                : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+        double median = median(seconds);
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", b.spec().name());
@@ -78,7 +86,12 @@ public final class ModelBenchmark {
         r.put("imgs_per_s_median", round(b.batch() / median, 2));
         r.put("imgs_per_s_min", round(b.batch() / sorted.get(sorted.size() - 1), 2));
         r.put("imgs_per_s_max", round(b.batch() / sorted.get(0), 2));
-        r.put("peak_rss_mb", round(peakRssKb() / 1024.0, 1));
+        r.put("peak_rss_mb", round(statusKb("VmHWM:") / 1024.0, 1));
+        r.put("rss_mb_end", round(statusKb("VmRSS:") / 1024.0, 1));
+        r.put("workspaces_mb", workspacesMb());
+        if (b.gcEachStep()) {
+            r.put("rss_mb_freed_by_gc_median", round(median(freedByGc), 1));
+        }
         r.put("cpu_util", round(cpuUtil, 2));
         r.put("loss", round(net.score(), 4));
         r.put("threads", Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
@@ -101,13 +114,47 @@ public final class ModelBenchmark {
         return ticks * 10_000_000L; // USER_HZ = 100
     }
 
-    /** Peak resident set size (VmHWM), heap and ND4J's off-heap memory alike. */
-    private static long peakRssKb() throws IOException {
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    /** A /proc/self/status memory field in KiB: VmHWM (peak resident set) or VmRSS, heap and off-heap alike. */
+    private static long statusKb(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("\\D", ""));
             }
         }
         return -1;
+    }
+
+    /**
+     * Resident memory a full GC gives back, in MB: ND4J frees arrays allocated outside workspaces only once their
+     * Java objects are collected, so this is what a periodic GC could save. The wait lets ND4J's deallocator
+     * threads free what the collection queued.
+     */
+    private static double residentMbAfterGc() throws IOException {
+        long before = statusKb("VmRSS:");
+        System.gc();
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return (before - statusKb("VmRSS:")) / 1024.0;
+    }
+
+    /** This thread's ND4J workspaces (DL4J's training workspaces) by name, in MB, largest first. */
+    private static Map<String, Long> workspacesMb() {
+        List<MemoryWorkspace> all = new ArrayList<>(Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread());
+        all.sort((a, c) -> Long.compare(c.getCurrentSize(), a.getCurrentSize()));
+        Map<String, Long> mb = new LinkedHashMap<>();
+        for (MemoryWorkspace w : all) {
+            mb.put(w.getId(), w.getCurrentSize() >> 20);
+        }
+        return mb;
     }
 }

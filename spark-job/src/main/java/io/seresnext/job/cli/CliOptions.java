@@ -11,8 +11,9 @@ final class CliOptions {
     int batch = 16;
     String input;
     int steps = 10;
-    int warmup = 3;
+    int warmup = 5;
     String form = "grouped";
+    boolean gcEachStep;
     /** bench-data */
     int images = 256;
     String source = "500x375";

@@ -25,7 +25,8 @@ public sealed interface Command {
     }
 
     /** {@code bench-model}: time training steps of one model in this JVM. */
-    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps) implements Command {
+    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps, boolean gcEachStep)
+            implements Command {
         public GroupedConvForm form() {
             return spec.groupedConvForm();
         }

@@ -121,13 +121,18 @@ public final class CommandLine {
                                     c.warmup = v;
                                     return c;
                                 }).validate(v -> check(v >= 0, "--warmup must be >= 0, got " + v))
-                                        .text("untimed steps first (default 3)"),
+                                        .text("untimed steps first (default 5: DL4J sizes its workspaces over the first few steps)"),
                                 b.opt("form", STRING).valueName("grouped|paths").action((v, c) -> {
                                     c.form = v;
                                     return c;
                                 }).validate(v -> check(v.equals("grouped") || v.equals("paths"),
                                         "--form must be 'grouped' or 'paths', got '" + v + "'"))
-                                        .text("grouped convolution as one layer (default) or as concatenated paths")))));
+                                        .text("grouped convolution as one layer (default) or as concatenated paths"),
+                                b.opt("gc-each-step", FLAG).action((v, c) -> {
+                                    c.gcEachStep = true;
+                                    return c;
+                                }).text("run a full GC after each timed step and report the resident memory it "
+                                        + "frees (what ND4J's periodic GC could gain)")))));
     }
 
     /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
@@ -232,7 +237,7 @@ public final class CommandLine {
                 }
                 spec = spec.withGroupedConvForm(o.form.equals("paths")
                         ? GroupedConvForm.CONCAT_PATHS : GroupedConvForm.GROUPED_LAYER);
-                return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps));
+                return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep));
             default:
                 System.err.println("Error: no command given\n" + OParser.usage(parser()));
                 return Optional.empty();

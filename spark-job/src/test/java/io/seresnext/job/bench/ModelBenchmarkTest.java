@@ -15,7 +15,7 @@ class ModelBenchmarkTest {
     @Test
     void reportsThroughputMemoryAndLossOfRealTrainingSteps() throws Exception {
         Command.BenchModel bench = (Command.BenchModel) CommandLine.parse(List.of("bench-model", "--preset",
-                "seresnext29_8x16d_w1", "--batch", "4", "--input", "1x8x8", "--warmup", "1", "--steps", "2"))
+                "seresnext29_8x16d_w1", "--batch", "4", "--input", "1x8x8", "--warmup", "1", "--steps", "2", "--gc-each-step"))
                 .orElseThrow();
         Map<String, Object> r = ModelBenchmark.run(bench);
         assertEquals("seresnext29_8x16d_w1", r.get("model"));
@@ -25,6 +25,9 @@ class ModelBenchmarkTest {
         double median = (Double) r.get("imgs_per_s_median");
         assertTrue((Double) r.get("imgs_per_s_min") <= median && median <= (Double) r.get("imgs_per_s_max"));
         assertTrue((Double) r.get("peak_rss_mb") > 100, "peak RSS " + r.get("peak_rss_mb"));
+        // DL4J trained inside its workspaces, and the GC measurement ran after each timed step
+        assertTrue(((Map<?, ?>) r.get("workspaces_mb")).containsKey("WS_ALL_LAYERS_ACT"), r.toString());
+        assertTrue(Double.isFinite((Double) r.get("rss_mb_freed_by_gc_median")), r.toString());
         double loss = (Double) r.get("loss");
         assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
     }
