@@ -3,7 +3,6 @@ package io.seresnext.job.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.testing.ClusterRuns;
 import io.seresnext.job.testing.MiniHdfs;
@@ -33,7 +32,6 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StandaloneClusterIT {
 
-    private static final Path CLUSTER_JAR = Path.of("target/spark-job-cluster.jar");
     private static final Path LAUNCHER = Path.of("../submit/standalone.sh").toAbsolutePath().normalize();
 
     private MiniHdfs hdfs;
@@ -42,10 +40,9 @@ class StandaloneClusterIT {
 
     @BeforeAll
     void start() throws Exception {
-        assertTrue(Files.isRegularFile(CLUSTER_JAR), "the cluster jar is built by `package`: " + CLUSTER_JAR);
+        ClusterRuns.requireClusterJar();
         hdfs = new MiniHdfs();
-        input = hdfs.uri("/data/shapes");
-        DemoDataset.write(input, hdfs.fileSystem().getConf(), 3, 16, 6, 1);
+        input = ClusterRuns.writeShapesDataset(hdfs);
         // two Workers on one machine, each offering two (fake) GPUs
         cluster = new StandaloneCluster(1, "2g", List.of(List.of("0", "1"), List.of("2", "3")));
     }

@@ -3,7 +3,6 @@ package io.seresnext.job.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.testing.ClusterRuns;
 import io.seresnext.job.testing.MiniHdfs;
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class YarnClusterIT {
 
-    private static final Path CLUSTER_JAR = Path.of("target/spark-job-cluster.jar");
     private static final Path LAUNCHER = Path.of("../submit/yarn.sh").toAbsolutePath().normalize();
 
     private MiniHdfs hdfs;
@@ -40,10 +38,9 @@ class YarnClusterIT {
 
     @BeforeAll
     void start() throws Exception {
-        assertTrue(Files.isRegularFile(CLUSTER_JAR), "the cluster jar is built by `package`: " + CLUSTER_JAR);
+        ClusterRuns.requireClusterJar();
         hdfs = new MiniHdfs();
-        input = hdfs.uri("/data/shapes");
-        DemoDataset.write(input, hdfs.fileSystem().getConf(), 3, 16, 6, 1);
+        input = ClusterRuns.writeShapesDataset(hdfs);
         yarn = new MiniYarn(hdfs, "yarn-cluster-it");
         spark = new SparkDistribution();
     }

@@ -1,5 +1,6 @@
 package io.seresnext.job.testing;
 
+import io.seresnext.job.data.DemoDataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,21 @@ public final class ClusterRuns {
             "seresnext.driver.jvm=-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=3G");
 
     private ClusterRuns() {
+    }
+
+    /** Fails early when `package` has not built the cluster jar that the launch scripts submit. */
+    public static void requireClusterJar() {
+        Path jar = Path.of("target/spark-job-cluster.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the cluster jar is built by `package`: " + jar.toAbsolutePath());
+        }
+    }
+
+    /** The drawn shapes dataset the tiny job trains on (3 classes, 16 training and 6 validation images each). */
+    public static String writeShapesDataset(MiniHdfs hdfs) throws IOException {
+        String input = hdfs.uri("/data/shapes");
+        DemoDataset.write(input, hdfs.fileSystem().getConf(), 3, 16, 6, 1);
+        return input;
     }
 
     /** The tiny preset at 16x16, 2 epochs, two workers; Aeron on loopback for gradient sharing. */
