@@ -1,10 +1,7 @@
 package io.seresnext.model.vertices;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -15,20 +12,10 @@ import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Runtime of {@link ChannelScaleVertex}: {@code y = x * s[:, :, None, None]}. */
-public class ChannelScaleVertexImpl extends BaseGraphVertex {
+public class ChannelScaleVertexImpl extends ParameterFreeVertexImpl {
 
     public ChannelScaleVertexImpl(ComputationGraph graph, String name, int vertexIndex, DataType dataType) {
-        super(graph, name, vertexIndex, null, null, dataType);
-    }
-
-    @Override
-    public boolean hasLayer() {
-        return false;
-    }
-
-    @Override
-    public Layer getLayer() {
-        return null;
+        super(graph, name, vertexIndex, dataType);
     }
 
     @Override
@@ -60,19 +47,6 @@ public class ChannelScaleVertexImpl extends BaseGraphVertex {
         INDArray ds = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, x.dataType(), new long[] {n * c}, 'c');
         Nd4j.getExecutioner().exec(new Dot(epsilon.reshape('c', n * c, hw), x.reshape('c', n * c, hw), ds, 1));
         return new Pair<>(null, new INDArray[] {dx, ds.reshape('c', n, c)});
-    }
-
-    @Override
-    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (backpropGradientsViewArray != null) {
-            throw new IllegalStateException("ChannelScaleVertex has no parameters");
-        }
-    }
-
-    @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
-            int minibatchSize) {
-        return new Pair<>(maskArrays == null ? null : maskArrays[0], currentMaskState);
     }
 
     @Override

@@ -1,10 +1,7 @@
 package io.seresnext.model.vertices;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -18,7 +15,7 @@ import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Runtime of {@link ResidualMergeVertex}: scale, add and ReLU into one array; ReLU mask from that array. */
-public class ResidualMergeVertexImpl extends BaseGraphVertex {
+public class ResidualMergeVertexImpl extends ParameterFreeVertexImpl {
 
     private final boolean scaled;
     /** This vertex's output of the last training forward pass; lives in the activations workspace until backprop. */
@@ -26,18 +23,8 @@ public class ResidualMergeVertexImpl extends BaseGraphVertex {
 
     public ResidualMergeVertexImpl(ComputationGraph graph, String name, int vertexIndex, boolean scaled,
                                    DataType dataType) {
-        super(graph, name, vertexIndex, null, null, dataType);
+        super(graph, name, vertexIndex, dataType);
         this.scaled = scaled;
-    }
-
-    @Override
-    public boolean hasLayer() {
-        return false;
-    }
-
-    @Override
-    public Layer getLayer() {
-        return null;
     }
 
     @Override
@@ -103,19 +90,6 @@ public class ResidualMergeVertexImpl extends BaseGraphVertex {
     public void clear() {
         super.clear();
         output = null;
-    }
-
-    @Override
-    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (backpropGradientsViewArray != null) {
-            throw new IllegalStateException("ResidualMergeVertex has no parameters");
-        }
-    }
-
-    @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
-            int minibatchSize) {
-        return new Pair<>(maskArrays == null ? null : maskArrays[0], currentMaskState);
     }
 
     @Override

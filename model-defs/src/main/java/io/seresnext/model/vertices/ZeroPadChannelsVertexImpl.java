@@ -1,10 +1,7 @@
 package io.seresnext.model.vertices;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -14,24 +11,14 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Runtime of {@link ZeroPadChannelsVertex}. */
-public class ZeroPadChannelsVertexImpl extends BaseGraphVertex {
+public class ZeroPadChannelsVertexImpl extends ParameterFreeVertexImpl {
 
     private final int outChannels;
 
     public ZeroPadChannelsVertexImpl(ComputationGraph graph, String name, int vertexIndex, int outChannels,
             DataType dataType) {
-        super(graph, name, vertexIndex, null, null, dataType);
+        super(graph, name, vertexIndex, dataType);
         this.outChannels = outChannels;
-    }
-
-    @Override
-    public boolean hasLayer() {
-        return false;
-    }
-
-    @Override
-    public Layer getLayer() {
-        return null;
     }
 
     private static INDArrayIndex[] firstChannels(long n) {
@@ -52,19 +39,6 @@ public class ZeroPadChannelsVertexImpl extends BaseGraphVertex {
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
         INDArray grad = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, epsilon.get(firstChannels(inputs[0].size(1))), 'c');
         return new Pair<>(null, new INDArray[] {grad});
-    }
-
-    @Override
-    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (backpropGradientsViewArray != null) {
-            throw new IllegalStateException("ZeroPadChannelsVertex has no parameters");
-        }
-    }
-
-    @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
-            int minibatchSize) {
-        return new Pair<>(maskArrays == null ? null : maskArrays[0], currentMaskState);
     }
 
     @Override

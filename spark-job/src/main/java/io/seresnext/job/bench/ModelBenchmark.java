@@ -71,8 +71,6 @@ public final class ModelBenchmark {
             }
         }
         double cpuUtil = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0 - gcNanos);
-        List<Double> sorted = new ArrayList<>(seconds);
-        Collections.sort(sorted);
         double median = median(seconds);
 
         Map<String, Object> r = new LinkedHashMap<>();
@@ -84,8 +82,8 @@ public final class ModelBenchmark {
         r.put("timed_steps", b.timedSteps());
         r.put("step_s_median", round(median, 4));
         r.put("imgs_per_s_median", round(b.batch() / median, 2));
-        r.put("imgs_per_s_min", round(b.batch() / sorted.get(sorted.size() - 1), 2));
-        r.put("imgs_per_s_max", round(b.batch() / sorted.get(0), 2));
+        r.put("imgs_per_s_min", round(b.batch() / Collections.max(seconds), 2));
+        r.put("imgs_per_s_max", round(b.batch() / Collections.min(seconds), 2));
         r.put("peak_rss_mb", round(statusKb("VmHWM:") / 1024.0, 1));
         r.put("rss_mb_end", round(statusKb("VmRSS:") / 1024.0, 1));
         r.put("workspaces_mb", workspacesMb());
