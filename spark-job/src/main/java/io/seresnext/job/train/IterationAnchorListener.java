@@ -8,12 +8,13 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 
 /**
- * Works around a dl4j-spark-parameterserver 1.0.0-M2 bug: gradient-sharing workers start every fit at the
- * parameter server's iteration count (0 in a fresh JVM, so a resumed run would replay its warm-up), not at the
- * count of the network they were sent, which is what the learning-rate schedule reads. After each step this
- * listener sets the worker's count to where the epoch's plan says it is ({@code (epoch - 1) * iterationsPerEpoch
- * + steps done in this epoch}); only the first step of an epoch runs at the server's count. For gradient sharing
- * only ({@link ParameterAveragingMaster} keeps the counts for parameter averaging). Tested in TrainingMastersTest.
+ * Works around a dl4j-spark-parameterserver 1.0.0-M2 bug: SharedTrainingMaster hands each executor one batch per
+ * Spark task, and every task sets the worker network's iteration and epoch counts to the parameter server's start
+ * position (0 in an executor JVM), so on a cluster every step ran at iteration 0 and the learning-rate schedule
+ * never left its first warm-up step. (In local mode the driver's parameter server hides it.) This listener sets
+ * the counts just before the updater reads them, after the gradient of each step is computed: {@code (epoch - 1) *
+ * iterationsPerEpoch + steps done in this epoch}. For gradient sharing only ({@link ParameterAveragingMaster} keeps
+ * the counts for parameter averaging). Tested in TrainingMastersTest.
  */
 public final class IterationAnchorListener extends BaseTrainingListener implements Serializable {
 
@@ -25,8 +26,7 @@ public final class IterationAnchorListener extends BaseTrainingListener implemen
         this.iterationsPerEpoch = iterationsPerEpoch;
     }
 
-    @Override
-    public synchronized void iterationDone(Model model, int iteration, int epoch) {
+    private int[] progress(Model model) {
         if (progress == null) {
             progress = new IdentityHashMap<>();
         }
@@ -36,8 +36,20 @@ public final class IterationAnchorListener extends BaseTrainingListener implemen
             p[0] = current;
             p[1] = 0;
         }
-        p[1]++;
-        // DL4J adds 1 after the listeners run, so the next step runs at the planned count
-        ((ComputationGraph) model).getConfiguration().setIterationCount((current - 1) * iterationsPerEpoch + p[1] - 1);
+        return p;
+    }
+
+    /** Runs after backprop and before the updater, which reads the iteration count for the learning rate. */
+    @Override
+    public synchronized void onGradientCalculation(Model model) {
+        int[] p = progress(model);
+        var conf = ((ComputationGraph) model).getConfiguration();
+        conf.setIterationCount((p[0] - 1) * iterationsPerEpoch + p[1]);
+        conf.setEpochCount(p[0] - 1);
+    }
+
+    @Override
+    public synchronized void iterationDone(Model model, int iteration, int epoch) {
+        progress(model)[1]++;
     }
 }
