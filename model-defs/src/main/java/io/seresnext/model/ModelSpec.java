@@ -78,6 +78,10 @@ public record ModelSpec(
         return toBuilder().groupedConvForm(form).build();
     }
 
+    public ModelSpec withZeroInitResidualGamma(boolean zero) {
+        return toBuilder().zeroInitResidualGamma(zero).build();
+    }
+
     /** Builder of the family's options; the stage table is derived from them in {@link #build()}. */
     public static final class Builder {
         private final Stem stem;
@@ -91,7 +95,7 @@ public record ModelSpec(
         private int seReduction = 16;
         private ShortcutType shortcut = ShortcutType.PROJECTION;
         private GroupedConvForm groupedConvForm = GroupedConvForm.GROUPED_LAYER;
-        private boolean zeroInitResidualGamma = true;
+        private boolean zeroInitResidualGamma = false;
         private int stemChannels = 64;
         private int baseChannels = 64;
         private int numClasses;
@@ -190,7 +194,10 @@ public record ModelSpec(
             return this;
         }
 
-        /** Start each residual branch's last BN with gamma = 0, so every block begins as the identity. */
+        /**
+         * Start each residual branch's last BN with gamma = 0, so every block begins as the identity (Goyal et al.'s
+         * large-batch trick). Off by default: with SE on that branch it slows early training (BENCHMARKS.md).
+         */
         public Builder zeroInitResidualGamma(boolean zero) {
             this.zeroInitResidualGamma = zero;
             return this;

@@ -3,12 +3,14 @@ package io.seresnext.job.train;
 import java.io.Serializable;
 import java.time.Duration;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs on every worker: a log line every N iterations with the loss, learning rate, images/sec and the ETA of
+ * Runs on every worker: a log line every N iterations with the data loss (cross-entropy without the weight-decay
+ * penalty, which DL4J's score includes and which dwarfs it early on), learning rate, images/sec and the ETA of
  * this worker's share of the epoch. (In local mode these lines are the driver's; on a cluster, the executors'.)
  * The epoch comes from the batches being loaded ({@link WorkerEpoch}) and the progress from the network's
  * iteration count, which the training masters keep in step with the epoch plan; rates are timed per epoch.
@@ -53,8 +55,14 @@ public final class ProgressListener extends BaseTrainingListener implements Seri
             long left = Math.max(0, iterationsPerEpoch - done);
             Duration eta = Duration.ofSeconds((long) (left * seconds / timed));
             log.info(String.format("epoch %d/%d iteration %d/%d (this worker) loss %.4f lr %.5f  %.1f img/s, "
-                            + "epoch ETA %dm%02ds", epoch, epochs, done, iterationsPerEpoch, model.score(),
+                            + "epoch ETA %dm%02ds", epoch, epochs, done, iterationsPerEpoch, dataLoss(model),
                     schedule.valueAt(iteration, modelEpoch), rate, eta.toMinutes(), eta.toSecondsPart()));
         }
+    }
+
+    /** The last minibatch's loss without the regularisation term. */
+    static double dataLoss(Model model) {
+        double penalty = model instanceof ComputationGraph g ? g.calcRegularizationScore(true) : 0;
+        return model.score() - penalty;
     }
 }
