@@ -1,5 +1,6 @@
 package io.seresnext.job.config;
 
+import io.seresnext.job.data.RandomResizedCrop;
 import io.seresnext.model.GroupedConvForm;
 import io.seresnext.model.ModelSpec;
 import io.seresnext.model.Presets;
@@ -15,11 +16,12 @@ public record JobConfig(String input, String output, String master, boolean over
                         String initModel, Model model, Data data, Train train, Master trainingMaster, String source)
         implements Serializable {
 
-    public record Model(String preset, int imageSize, GroupedConvForm form) implements Serializable {
+    public record Model(String preset, int imageSize, GroupedConvForm form, boolean zeroInitResidualGamma)
+            implements Serializable {
         /** The preset at this image size and class count. */
         public ModelSpec spec(int numClasses) {
             return Presets.get(preset).withInput(3, imageSize, imageSize).withNumClasses(numClasses)
-                    .withGroupedConvForm(form);
+                    .withGroupedConvForm(form).withZeroInitResidualGamma(zeroInitResidualGamma);
         }
     }
 
@@ -27,7 +29,13 @@ public record JobConfig(String input, String output, String master, boolean over
 
     public record Data(boolean createDemo, Layout layout, double validationFraction, long splitSeed, int storedSize, int shardImages,
                        String cache, double maxBadFraction, List<Float> mean, List<Float> std,
-                       boolean horizontalFlip, int shuffleRun) implements Serializable {
+                       boolean horizontalFlip, int shuffleRun, RandomResizedCrop randomResizedCrop)
+            implements Serializable {
+        /** The training crop's window policy, or null for fixed-size random crops of the stored square. */
+        public RandomResizedCrop resizedCrop() {
+            return randomResizedCrop;
+        }
+
         /** RGB means and deviations as arrays, for the loader's inner loop. */
         public float[] meanArray() {
             return floats(mean);
@@ -66,7 +74,9 @@ public record JobConfig(String input, String output, String master, boolean over
 
     public record GradientSharing(ThresholdAlgorithm thresholdAlgorithm, double threshold, double targetSparsity,
                                   int workersPerExecutor, int prefetch, String controllerAddress,
-                                  String networkMask, int port, int batchNormRecalibration) implements Serializable {
+                                  String networkMask, int port, int batchNormRecalibration, boolean encodingDebug,
+                                  double residualClipping, int residualClippingEvery, boolean averageUpdates,
+                                  boolean diagnostics) implements Serializable {
     }
 
     public record Master(MasterType type, int workers, ParameterAveraging parameterAveraging,

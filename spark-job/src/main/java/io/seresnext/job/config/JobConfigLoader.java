@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValueFactory;
+import io.seresnext.job.data.RandomResizedCrop;
 import io.seresnext.model.GroupedConvForm;
 import io.seresnext.model.ModelSpec;
 import io.seresnext.model.Presets;
@@ -135,7 +136,7 @@ public final class JobConfigLoader {
             default -> throw new InvalidConfigException("model.form must be 'grouped' or 'paths', got '"
                     + c.getString("model.form") + "'");
         };
-        JobConfig.Model model = new JobConfig.Model(preset, imageSize, form);
+        JobConfig.Model model = new JobConfig.Model(preset, imageSize, form, c.getBoolean("model.zero-init-residual-gamma"));
         try {
             ModelSpec ignored = model.spec(2);
         } catch (IllegalArgumentException e) {
@@ -176,8 +177,18 @@ public final class JobConfigLoader {
         }
         int run = c.getInt("data.shuffle-run");
         require(run >= 1, "data.shuffle-run", "must be >= 1, got " + run);
+        RandomResizedCrop crop = null;
+        if (c.getBoolean("data.random-resized-crop")) {
+            List<Double> scale = c.getDoubleList("data.crop-scale");
+            List<Double> ratio = c.getDoubleList("data.crop-ratio");
+            require(scale.size() == 2 && scale.get(0) > 0 && scale.get(0) <= scale.get(1) && scale.get(1) <= 1,
+                    "data.crop-scale", "must be [min, max] with 0 < min <= max <= 1, got " + scale);
+            require(ratio.size() == 2 && ratio.get(0) > 0 && ratio.get(0) <= ratio.get(1), "data.crop-ratio",
+                    "must be [min, max] with 0 < min <= max, got " + ratio);
+            crop = new RandomResizedCrop(scale.get(0), scale.get(1), ratio.get(0), ratio.get(1));
+        }
         return new JobConfig.Data(c.getBoolean("data.create-demo"), layout, valFraction, c.getLong("data.split-seed"), stored, shardImages, cache,
-                maxBad, mean, std, c.getBoolean("data.horizontal-flip"), run);
+                maxBad, mean, std, c.getBoolean("data.horizontal-flip"), run, crop);
     }
 
     private static JobConfig.Train train(Config c) {
@@ -237,12 +248,17 @@ public final class JobConfigLoader {
         require(port > 0 && port < 65536, gs + "port", "must be a UDP port, got " + port);
         int recalibration = c.getInt(gs + "batch-norm-recalibration");
         require(recalibration >= 0, gs + "batch-norm-recalibration", "must be >= 0 batches, got " + recalibration);
+        double clipping = c.getDouble(gs + "residual-clipping");
+        require(clipping >= 0, gs + "residual-clipping", "must be >= 0 thresholds (0: off), got " + clipping);
+        int clippingEvery = c.getInt(gs + "residual-clipping-every");
+        require(clippingEvery >= 1, gs + "residual-clipping-every", "must be >= 1 iterations, got " + clippingEvery);
         return new JobConfig.Master(enumValue(c, "training-master.type", JobConfig.MasterType.class), workers,
                 new JobConfig.ParameterAveraging(freq, prefetch, depth, c.getBoolean(pa + "keep-updater-state")),
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
-                        recalibration));
+                        recalibration, c.getBoolean(gs + "encoding-debug"), clipping, clippingEvery,
+                        c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
 
     private static List<Float> floats(Config c, String key) {

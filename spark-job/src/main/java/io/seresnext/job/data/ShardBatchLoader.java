@@ -28,9 +28,16 @@ public final class ShardBatchLoader implements DataSetLoader {
     private final float[] shift = new float[3];
     private final boolean flip;
     private final long seed;
+    /** null: fixed-size random crops */
+    private final RandomResizedCrop resizedCrop;
 
     public ShardBatchLoader(Configuration conf, int imageSize, int numClasses, float[] mean, float[] std,
                             boolean flip, long seed) {
+        this(conf, imageSize, numClasses, mean, std, flip, seed, null);
+    }
+
+    public ShardBatchLoader(Configuration conf, int imageSize, int numClasses, float[] mean, float[] std,
+                            boolean flip, long seed, RandomResizedCrop resizedCrop) {
         this.hadoopConf = new SerializableHadoopConfig(conf);
         this.imageSize = imageSize;
         this.numClasses = numClasses;
@@ -40,6 +47,7 @@ public final class ShardBatchLoader implements DataSetLoader {
         }
         this.flip = flip;
         this.seed = seed;
+        this.resizedCrop = resizedCrop;
     }
 
     @Override
@@ -84,16 +92,67 @@ public final class ShardBatchLoader implements DataSetLoader {
                                 + ", the model has " + numClasses + " classes");
                     }
                     labels[image * numClasses + label] = 1f;
+                    int dst = image * 3 * plane;
+                    if (training && resizedCrop != null) {
+                        RandomResizedCrop.Window w = resizedCrop.sample(stored, stored, random);
+                        writeResized(buffer, at + 4, stored, w, flip && random.nextBoolean(), features, dst);
+                        continue;
+                    }
                     int margin = stored - imageSize;
                     int ox = training ? random.nextInt(margin + 1) : margin / 2;
                     int oy = training ? random.nextInt(margin + 1) : margin / 2;
                     boolean mirror = training && flip && random.nextBoolean();
-                    writeImage(buffer, at + 4, stored, ox, oy, mirror, features, image * 3 * plane);
+                    writeImage(buffer, at + 4, stored, ox, oy, mirror, features, dst);
                 }
             }
         }
         return new DataSet(Nd4j.create(features, new long[] {n, 3, imageSize, imageSize}, 'c'),
                 Nd4j.create(labels, new long[] {n, numClasses}, 'c'));
+    }
+
+    /**
+     * HWC bytes of a window of the stored square -> normalised CHW floats at the network's input size, bilinear
+     * with pixel centres aligned (as PyTorch's interpolate without align_corners), mirrored when asked.
+     */
+    void writeResized(byte[] src, int srcStart, int stored, RandomResizedCrop.Window w, boolean mirror,
+                      float[] dst, int dstStart) {
+        int size = imageSize;
+        int[] x0 = new int[size];
+        int[] x1 = new int[size];
+        float[] fx = new float[size];
+        int[] y0 = new int[size];
+        int[] y1 = new int[size];
+        float[] fy = new float[size];
+        taps(w.x(), w.width(), x0, x1, fx);
+        taps(w.y(), w.height(), y0, y1, fy);
+        for (int c = 0; c < 3; c++) {
+            float sc = scale[c];
+            float sh = shift[c];
+            int out = dstStart + c * size * size;
+            for (int y = 0; y < size; y++) {
+                int r0 = srcStart + y0[y] * stored * 3 + c;
+                int r1 = srcStart + y1[y] * stored * 3 + c;
+                float wy = fy[y];
+                for (int i = 0; i < size; i++) {
+                    int x = mirror ? size - 1 - i : i;
+                    float top = (src[r0 + x0[x] * 3] & 0xff) * (1 - fx[x]) + (src[r0 + x1[x] * 3] & 0xff) * fx[x];
+                    float bottom = (src[r1 + x0[x] * 3] & 0xff) * (1 - fx[x]) + (src[r1 + x1[x] * 3] & 0xff) * fx[x];
+                    dst[out++] = (top + (bottom - top) * wy) * sc + sh;
+                }
+            }
+        }
+    }
+
+    /** For each output position along one axis: the two source pixels and the second one's weight. */
+    private void taps(int start, int length, int[] lo, int[] hi, float[] weight) {
+        double step = (double) length / imageSize;
+        for (int i = 0; i < imageSize; i++) {
+            double at = Math.max(0, (i + 0.5) * step - 0.5);
+            int a = Math.min((int) at, length - 1);
+            lo[i] = start + a;
+            hi[i] = start + Math.min(a + 1, length - 1);
+            weight[i] = (float) (at - a);
+        }
     }
 
     /** HWC bytes of the stored square -> normalised CHW floats of the crop. */

@@ -47,6 +47,12 @@ public final class LearningRateSchedule implements ISchedule {
                 t.stepEpochs().stream().mapToInt(Integer::intValue).toArray(), t.stepFactor());
     }
 
+    /** The same schedule with every rate multiplied by {@code factor}. */
+    public LearningRateSchedule scaled(double factor) {
+        return new LearningRateSchedule(peak * factor, iterationsPerEpoch, warmupEpochs, epochs, decay, stepEpochs,
+                stepFactor);
+    }
+
     @Override
     public double valueAt(int iteration, int epoch) {
         double at = (iteration + 1) / (double) iterationsPerEpoch; // in epochs, after this step

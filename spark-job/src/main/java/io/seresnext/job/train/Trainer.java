@@ -46,8 +46,10 @@ public final class Trainer {
         this.workersPerExecutor = GpuAssignment.workersPerExecutor(
                 config.trainingMaster().gradientSharing().workersPerExecutor(), sc.getConf());
         this.workers = workers(sc, config.trainingMaster(), workersPerExecutor);
-        this.schedule = LearningRateSchedule.of(config.train(), iterationsPerWorker(), config.train().batchSize()
-                * workers);
+        LearningRateSchedule global = LearningRateSchedule.of(config.train(), iterationsPerWorker(),
+                config.train().batchSize() * workers);
+        this.schedule = gradientSharing && config.trainingMaster().gradientSharing().averageUpdates()
+                ? global.scaled(1.0 / workers) : global;
     }
 
     /**
@@ -87,7 +89,8 @@ public final class Trainer {
         JobConfig.Train t = config.train();
         int numClasses = manifest.classes().size();
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
-                numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed());
+                numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed(),
+                config.data().resizedCrop());
         @SuppressWarnings("rawtypes")
         TrainingMaster master = TrainingMasters.create(config, workers, workersPerExecutor,
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));
@@ -100,8 +103,10 @@ public final class Trainer {
                 t.batchSize(), perWorker, config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
         if (gradientSharing) {
             int gpus = GpuAssignment.gpusPerExecutor(sc.getConf());
-            log.info("gradient sharing: {} worker(s) per executor{}", workersPerExecutor, gpus > 0
-                    ? " (" + gpus + " GPU(s) per executor)" : "");
+            log.info("gradient sharing: {} worker(s) per executor{}; {}", workersPerExecutor, gpus > 0
+                    ? " (" + gpus + " GPU(s) per executor)" : "", config.trainingMaster().gradientSharing()
+                    .averageUpdates() ? "each worker steps at 1/" + workers + " of the learning rate, so the sum "
+                    + "of the workers' updates is their average" : "the workers' updates are summed");
         }
         long runStart = System.nanoTime();
         int firstEpoch = state.completedEpochs() + 1;
@@ -115,8 +120,13 @@ public final class Trainer {
             ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
                     schedule);
             if (gradientSharing) {
-                spark.setListeners(new IterationAnchorListener(perWorker), progress, new GradientTrafficListener(),
-                        new NativeHeapTuning());
+                List<org.deeplearning4j.optimize.api.TrainingListener> listeners = new java.util.ArrayList<>(List.of(
+                        new IterationAnchorListener(perWorker), progress, new GradientTrafficListener(),
+                        new NativeHeapTuning()));
+                if (config.trainingMaster().gradientSharing().diagnostics()) {
+                    listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
+                }
+                spark.setListeners(listeners);
             } else {
                 spark.setListeners(progress, new NativeHeapTuning());
             }
@@ -133,6 +143,9 @@ public final class Trainer {
                 BatchNormRecalibration.recalibrate(sc, spark.getNetwork(), sample, loader);
             }
 
+            if (gradientSharing && config.trainingMaster().gradientSharing().diagnostics()) {
+                diagnose(epoch, spark.getNetwork(), batches, valBatches, loader);
+            }
             phase(epoch, "evaluate", valBatches.size() + " validation batches");
             Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
             double lr = schedule.valueAt(epoch * perWorker - 1, epoch - 1);
@@ -188,6 +201,38 @@ public final class Trainer {
             throw e;
         } else if (failure != null) {
             throw new IllegalStateException("epoch " + epoch + " failed: " + failure.getMessage(), failure);
+        }
+    }
+
+    /**
+     * Gradient sharing's diagnostics after an epoch: how far the driver's model and the worker replicas are apart
+     * (relative distance of the trainable parameters, batch-norm running statistics left out), and each replica's
+     * own validation accuracy (its batch-norm statistics re-estimated the same way as the driver's).
+     */
+    private void diagnose(int epoch, ComputationGraph driver, List<String> batches, List<String> valBatches,
+                          ShardBatchLoader loader) throws IOException {
+        List<org.nd4j.linalg.api.ndarray.INDArray> replicas = ReplicaSnapshots.read(store.root().toString(), epoch,
+                sc.hadoopConfiguration());
+        int sample = Math.max(1, config.trainingMaster().gradientSharing().batchNormRecalibration());
+        List<ComputationGraph> copies = new java.util.ArrayList<>();
+        for (org.nd4j.linalg.api.ndarray.INDArray p : replicas) {
+            ComputationGraph copy = driver.clone();
+            copy.setParams(p.castTo(driver.params().dataType()));
+            copies.add(copy);
+        }
+        for (int i = 0; i < copies.size(); i++) {
+            StringBuilder distances = new StringBuilder(String.format(Locale.ROOT, "driver %.5f",
+                    ReplicaSnapshots.relativeDistance(driver, copies.get(i))));
+            for (int j = i + 1; j < copies.size(); j++) {
+                distances.append(String.format(Locale.ROOT, ", replica %d %.5f", j + 1,
+                        ReplicaSnapshots.relativeDistance(copies.get(i), copies.get(j))));
+            }
+            BatchNormRecalibration.recalibrate(sc, copies.get(i), batches.subList(0, Math.min(sample,
+                    batches.size())), loader);
+            Evaluator.Result r = Evaluator.evaluate(sc, copies.get(i), valBatches, loader);
+            log.info(String.format(Locale.ROOT, "diagnostics epoch %d: replica %d of %d: relative distance to %s; "
+                    + "replica validation top-1 %.2f%% loss %.4f", epoch, i + 1, copies.size(), distances,
+                    100 * r.top1(), r.loss()));
         }
     }
 

@@ -1,7 +1,9 @@
 package io.seresnext.job.train;
 
 import io.seresnext.job.config.JobConfig;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ResidualPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.ResidualClippingPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.TargetSparsityThresholdAlgorithm;
@@ -9,6 +11,7 @@ import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 
 /** The DL4J training master the configuration asks for, set up for path-based training on shard batches. */
@@ -52,11 +55,32 @@ public final class TrainingMasters {
                         .batchSizePerWorker(batch)
                         .workersPerNode(workersPerExecutor)
                         .workerPrefetchNumBatches(gs.prefetch())
+                        .residualPostProcessor(residualPostProcessor(gs))
+                        .encodingDebugMode(gs.encodingDebug())
                         .rngSeed(config.train().seed())
                         .collectTrainingStats(false)
                         .build();
             }
         };
+    }
+
+    /** DL4J's residual clipping, or none: a post-processor that leaves the residual as it is. */
+    static ResidualPostProcessor residualPostProcessor(JobConfig.GradientSharing gs) {
+        return gs.residualClipping() > 0
+                ? new ResidualClippingPostProcessor(gs.residualClipping(), gs.residualClippingEvery())
+                : new KeepResidual();
+    }
+
+    /** Keeps every bit of update mass until it is sent. */
+    static final class KeepResidual implements ResidualPostProcessor {
+        @Override
+        public void processResidual(int iteration, int epoch, double lastThreshold, INDArray residualVector) {
+        }
+
+        @Override
+        public ResidualPostProcessor clone() {
+            return this;
+        }
     }
 
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig.GradientSharing gs) {
