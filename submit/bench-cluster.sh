@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Two executor JVMs against one JVM (issue: cluster launch): trains seresnext11_4x8d_tiny on a drawn shapes dataset
-# with each training master in local mode (one JVM) and on a standalone cluster of two Workers on this machine (two
-# executor JVMs), and prints validation accuracy, wall time and gradient sharing's bytes per iteration.
-#   submit/bench-cluster.sh [EPOCHS (6)] [TRAINING IMAGES PER CLASS (200)]
+# The equivalence benchmark: seresnext11_4x8d_tiny with one recipe, global batch and epoch count, trained by the
+# PyTorch reference (torch), one DL4J worker (one), both training masters with two workers in one JVM (pa1, gs1)
+# and across two executor JVMs of a standalone cluster on this machine (pa2, gs2); prints validation top-1 and
+# loss, wall time and bytes sent per iteration of each, and the mean over seeds against the one-worker baseline.
+#   submit/bench-cluster.sh [--datasets shapes,digits] [--seeds 1,2] [--epochs 6] [--global-batch 64]
+#       [--per-class 200] [--averaging-frequency 4] [--runs torch,one,pa1,gs1,pa2,gs2] [--set KEY=VALUE]...
+# shapes: drawn PNGs (6 classes, --per-class training images each); digits: scikit-learn's handwritten digits
+# (submit/reference/digits_to_folder.py). torch and digits need: apt-get install python3-torch python3-torchvision
+# python3-sklearn. --set adds a job setting to every DL4J run.
 # Needs the test classes (the cluster harness is test code): builds them and the cluster jar when missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
