@@ -103,6 +103,36 @@ class JobConfigLoaderTest {
     }
 
     @Test
+    void trainingQualitySettingsAreReadAndChecked() {
+        JobConfig defaults = JobConfigLoader.load(null, required());
+        assertEquals(null, defaults.data().resizedCrop(), "fixed-size random crops by default");
+        assertEquals(false, defaults.model().spec(10).zeroInitResidualGamma());
+        assertEquals(true, defaults.trainingMaster().gradientSharing().averageUpdates());
+
+        Map<String, Object> o = required();
+        o.put("data.random-resized-crop", true);
+        o.put("data.crop-scale", new JobConfigLoader.HoconText("[0.25, 1]"));
+        o.put("model.zero-init-residual-gamma", true);
+        o.put("training-master.gradient-sharing.residual-clipping", 0);
+        JobConfig c = JobConfigLoader.load(null, o);
+        assertEquals(new io.seresnext.job.data.RandomResizedCrop(0.25, 1.0, 0.75, 1.3333333333),
+                c.data().resizedCrop());
+        assertEquals(true, c.model().spec(10).zeroInitResidualGamma());
+        assertEquals(0.0, c.trainingMaster().gradientSharing().residualClipping());
+        assertEquals(c, JobConfigLoader.fromStored(c.source(), "stored"), "the stored form reads back the same");
+
+        Map<String, Object> scale = required();
+        scale.put("data.random-resized-crop", true);
+        scale.put("data.crop-scale", new JobConfigLoader.HoconText("[0.5, 0.2]"));
+        assertTrue(refused(scale).startsWith("data.crop-scale must be [min, max]"), refused(scale));
+
+        Map<String, Object> every = required();
+        every.put("training-master.gradient-sharing.residual-clipping-every", 0);
+        assertTrue(refused(every).startsWith("training-master.gradient-sharing.residual-clipping-every"),
+                refused(every));
+    }
+
+    @Test
     void inputAndOutputAreRequiredForTraining() {
         assertTrue(refused(new LinkedHashMap<>()).startsWith("input is required"));
         Map<String, Object> noOutput = new LinkedHashMap<>();
