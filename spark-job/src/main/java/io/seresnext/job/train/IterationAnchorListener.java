@@ -8,11 +8,11 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 
 /**
- * Works around a dl4j-spark-parameterserver 1.0.0-M2 bug: SharedTrainingMaster hands each executor one batch per
- * Spark task, and every task sets the worker network's iteration and epoch counts to the parameter server's start
- * position (0 in an executor JVM), so on a cluster every step ran at iteration 0 and the learning-rate schedule
- * never left its first warm-up step. (In local mode the driver's parameter server hides it.) This listener sets
- * the counts just before the updater reads them, after the gradient of each step is computed: {@code (epoch - 1) *
+ * Works around a dl4j-spark-parameterserver 1.0.0-M2 bug: every gradient-sharing task sets the worker network's
+ * iteration and epoch counts to the parameter server's start position, 0 in an executor JVM (in local mode the
+ * driver's parameter server hides it). So each task restarted the learning-rate schedule at its first warm-up step:
+ * every epoch, and with DL4J's default repartitioner (one batch per task, see TrainingMasters) every step. This
+ * listener sets the counts after each step's gradient and before the updater reads them: {@code (epoch - 1) *
  * iterationsPerEpoch + steps done in this epoch}. For gradient sharing only ({@link ParameterAveragingMaster} keeps
  * the counts for parameter averaging). Tested in TrainingMastersTest.
  */

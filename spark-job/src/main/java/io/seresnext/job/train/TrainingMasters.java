@@ -10,6 +10,7 @@ import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.Targe
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.impl.repartitioner.NoOpRepartitioner;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
@@ -56,7 +57,10 @@ public final class TrainingMasters {
                         .workersPerNode(workersPerExecutor)
                         .workerPrefetchNumBatches(gs.prefetch())
                         .residualPostProcessor(residualPostProcessor(gs))
-                        .encodingDebugMode(gs.encodingDebug())
+                        // DL4J's default repartitioner splits a path RDD into one-batch partitions, and every
+                        // task resets the worker's residual, its queue of received updates and its counts: keep
+                        // the job's partitions (one per worker, its share of the epoch) as they are
+                        .repartitioner(new NoOpRepartitioner())
                         .rngSeed(config.train().seed())
                         .collectTrainingStats(false)
                         .build();

@@ -134,6 +134,40 @@ class TrainingMastersTest {
         }
     }
 
+    /**
+     * Stock SharedTrainingMaster repartitions a path RDD into one-batch partitions: every batch is a task of its
+     * own, and each task ends with DL4J resetting the worker's residual (the update mass not yet sent) and dropping
+     * the updates received but not yet applied. The job's partitions (one per worker) must reach the workers whole.
+     */
+    @Test
+    void gradientSharingTrainsEachWorkersShareOfTheEpochInOneTask() throws Exception {
+        io.seresnext.job.Dl4jSystemProperties.applyDefaults();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        java.util.Map<String, Object> o = io.seresnext.job.testing.TestJobs.small("file:///unused", "file:///unused");
+        o.put("training-master.type", "gradient-sharing");
+        o.put("train.batch-size", 4);
+        SparkComputationGraph spark = new SparkComputationGraph(sc, network(),
+                TrainingMasters.create(io.seresnext.job.testing.TestJobs.config(o), 1, 1, "127.0.0.1"));
+        // the one partition of 6 batches: stock DL4J trains it as a stage of 6 one-batch tasks
+        List<Integer> tasksPerStage = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onStageCompleted(org.apache.spark.scheduler.SparkListenerStageCompleted done) {
+                tasksPerStage.add(done.stageInfo().numTasks());
+            }
+        };
+        sc.sc().addSparkListener(counter);
+        try {
+            spark.fitPaths(sc.parallelize(batches(6), 1), new SerializedDataSetLoader());
+            sc.sc().listenerBus().waitUntilEmpty();
+        } finally {
+            sc.sc().removeSparkListener(counter);
+        }
+        assertTrue(!tasksPerStage.isEmpty() && tasksPerStage.stream().allMatch(n -> n == 1),
+                "every stage of the fit runs the one partition as one task (stock DL4J: one task per batch): "
+                        + tasksPerStage);
+    }
+
     @Test
     void aGraphTrainsFromPathsWithoutAWorkerCount() throws Exception {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
