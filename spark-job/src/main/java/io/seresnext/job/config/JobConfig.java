@@ -74,8 +74,7 @@ public record JobConfig(String input, String output, String master, boolean over
 
     public record GradientSharing(ThresholdAlgorithm thresholdAlgorithm, double threshold, double targetSparsity,
                                   int workersPerExecutor, int prefetch, String controllerAddress,
-                                  String networkMask, int port, int batchNormRecalibration, boolean encodingDebug,
-                                  double residualClipping, int residualClippingEvery, boolean averageUpdates,
+                                  String networkMask, int port, int batchNormRecalibration, double residualClipping, int residualClippingEvery, boolean averageUpdates,
                                   boolean diagnostics) implements Serializable {
     }
 

@@ -257,7 +257,7 @@ public final class JobConfigLoader {
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
-                        recalibration, c.getBoolean(gs + "encoding-debug"), clipping, clippingEvery,
+                        recalibration, clipping, clippingEvery,
                         c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
 
