@@ -2,6 +2,8 @@ package io.seresnext.job.train;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
@@ -24,9 +26,8 @@ public final class ProgressListener extends BaseTrainingListener implements Seri
     private final int batchSize;
     private final int every;
     private final LearningRateSchedule schedule;
-    private transient int epoch;
-    private transient long start;
-    private transient long timed;
+    /** per worker replica (replicas in one executor share this listener): its epoch, start time, timed steps */
+    private transient Map<Model, long[]> replicas;
 
     /** @param iterationsPerEpoch one worker's iterations in an epoch */
     public ProgressListener(int epochs, long iterationsPerEpoch, int batchSize, int every,
@@ -40,22 +41,27 @@ public final class ProgressListener extends BaseTrainingListener implements Seri
 
     @Override
     public synchronized void iterationDone(Model model, int iteration, int modelEpoch) {
-        int current = WorkerEpoch.current();
-        if (current != epoch || start == 0) {
-            epoch = current;
-            start = System.nanoTime(); // the first step pays for warm-up; rates count from its end
-            timed = 0;
+        if (replicas == null) {
+            replicas = new IdentityHashMap<>();
+        }
+        int epoch = WorkerEpoch.current();
+        long[] r = replicas.computeIfAbsent(model, m -> new long[3]);
+        if (r[0] != epoch) {
+            r[0] = epoch;
+            r[1] = System.nanoTime(); // the first step pays for warm-up; rates count from its end
+            r[2] = 0;
             return;
         }
-        timed++;
+        long timed = ++r[2];
         long done = iteration - (epoch - 1) * iterationsPerEpoch + 1;
         if (done % every == 0) {
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double seconds = (System.nanoTime() - r[1]) / 1e9;
             double rate = timed * batchSize / seconds;
             long left = Math.max(0, iterationsPerEpoch - done);
             Duration eta = Duration.ofSeconds((long) (left * seconds / timed));
-            log.info(String.format("epoch %d/%d iteration %d/%d (this worker) loss %.4f lr %.5f  %.1f img/s, "
-                            + "epoch ETA %dm%02ds", epoch, epochs, done, iterationsPerEpoch, dataLoss(model),
+            String who = replicas.size() > 1 ? "replica " + System.identityHashCode(model) : "this worker";
+            log.info(String.format("epoch %d/%d iteration %d/%d (%s) loss %.4f lr %.5f  %.1f img/s, "
+                            + "epoch ETA %dm%02ds", epoch, epochs, done, iterationsPerEpoch, who, dataLoss(model),
                     schedule.valueAt(iteration, modelEpoch), rate, eta.toMinutes(), eta.toSecondsPart()));
         }
     }
