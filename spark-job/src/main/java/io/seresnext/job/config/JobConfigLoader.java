@@ -240,6 +240,10 @@ public final class JobConfigLoader {
         require(threshold > 0, gs + "threshold", "must be > 0, got " + threshold);
         double sparsity = c.getDouble(gs + "target-sparsity");
         require(sparsity > 0 && sparsity <= 1, gs + "target-sparsity", "must be in (0, 1], got " + sparsity);
+        double minSparsity = c.getDouble(gs + "min-sparsity");
+        double maxSparsity = c.getDouble(gs + "max-sparsity");
+        require(minSparsity > 0 && minSparsity <= maxSparsity && maxSparsity <= 1, gs + "min-sparsity",
+                "and max-sparsity must satisfy 0 < min <= max <= 1, got " + minSparsity + " and " + maxSparsity);
         int perExecutor = c.getInt(gs + "workers-per-executor");
         require(perExecutor >= 0, gs + "workers-per-executor", "must be >= 0 (0: one per GPU), got " + perExecutor);
         int gsPrefetch = c.getInt(gs + "prefetch");
@@ -255,7 +259,8 @@ public final class JobConfigLoader {
         return new JobConfig.Master(enumValue(c, "training-master.type", JobConfig.MasterType.class), workers,
                 new JobConfig.ParameterAveraging(freq, prefetch, depth, c.getBoolean(pa + "keep-updater-state")),
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
-                        JobConfig.ThresholdAlgorithm.class), threshold, sparsity, perExecutor, gsPrefetch,
+                        JobConfig.ThresholdAlgorithm.class), threshold, sparsity, minSparsity, maxSparsity,
+                        perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
                         recalibration, clipping, clippingEvery,
                         c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));

@@ -89,7 +89,8 @@ public final class TrainingMasters {
 
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig.GradientSharing gs) {
         return switch (gs.thresholdAlgorithm()) {
-            case ADAPTIVE -> new AdaptiveThresholdAlgorithm(gs.threshold());
+            case ADAPTIVE -> new AdaptiveThresholdAlgorithm(gs.threshold(), gs.minSparsity(), gs.maxSparsity(),
+                    AdaptiveThresholdAlgorithm.DEFAULT_DECAY_RATE);
             case FIXED -> new FixedThresholdAlgorithm(gs.threshold());
             case TARGET_SPARSITY -> new TargetSparsityThresholdAlgorithm(gs.threshold(), gs.targetSparsity(), 0.5);
         };
