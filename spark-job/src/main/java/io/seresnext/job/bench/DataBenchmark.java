@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
+import io.seresnext.job.data.RandomResizedCrop;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -56,22 +57,13 @@ public final class DataBenchmark {
             decodeRates.add(jpegs.size() / ((System.nanoTime() - start) / 1e9));
         }
 
-        ShardBatchLoader loader = new ShardBatchLoader(new Configuration(), b.imageSize(), 1000,
-                new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f}, true, 1);
         String directory = dir.toUri().toString().replaceAll("/$", "");
-        List<Double> loadRates = new ArrayList<>();
-        for (int pass = 0; pass < b.passes(); pass++) {
-            long start = System.nanoTime();
-            int images = 0;
-            for (int first = 0; first + b.batch() <= b.images(); first += b.batch()) {
-                List<BatchPlan.Run> runs = new ArrayList<>();
-                for (int r = first; r < first + b.batch(); r += 8) {
-                    runs.add(new BatchPlan.Run(shard.getFileName().toString(), r, Math.min(8, first + b.batch() - r)));
-                }
-                images += loader.load(BatchPlan.descriptorFor(directory, "train", pass + 1, runs)).numExamples();
-            }
-            loadRates.add(images / ((System.nanoTime() - start) / 1e9));
-        }
+        float[] mean = {0.485f, 0.456f, 0.406f};
+        float[] std = {0.229f, 0.224f, 0.225f};
+        List<Double> loadRates = loadRates(new ShardBatchLoader(new Configuration(), b.imageSize(), 1000, mean, std,
+                true, 1), b, directory, shard);
+        List<Double> resizedRates = loadRates(new ShardBatchLoader(new Configuration(), b.imageSize(), 1000, mean,
+                std, true, 1, new RandomResizedCrop(0.08, 1.0, 3.0 / 4, 4.0 / 3)), b, directory, shard);
         Files.delete(shard);
         Files.delete(dir);
 
@@ -84,7 +76,27 @@ public final class DataBenchmark {
         r.put("images", b.images());
         r.put("decode_imgs_per_s_per_core_median", round(median(decodeRates)));
         r.put("load_augment_imgs_per_s_per_core_median", round(median(loadRates)));
+        r.put("load_random_resized_crop_imgs_per_s_per_core_median", round(median(resizedRates)));
         return r;
+    }
+
+    /** Images/sec of each pass turning the stored shard into augmented training batches. */
+    private static List<Double> loadRates(ShardBatchLoader loader, Command.BenchData b, String directory, Path shard)
+            throws IOException {
+        List<Double> rates = new ArrayList<>();
+        for (int pass = 0; pass < b.passes(); pass++) {
+            long start = System.nanoTime();
+            int images = 0;
+            for (int first = 0; first + b.batch() <= b.images(); first += b.batch()) {
+                List<BatchPlan.Run> runs = new ArrayList<>();
+                for (int r = first; r < first + b.batch(); r += 8) {
+                    runs.add(new BatchPlan.Run(shard.getFileName().toString(), r, Math.min(8, first + b.batch() - r)));
+                }
+                images += loader.load(BatchPlan.descriptorFor(directory, "train", pass + 1, runs)).numExamples();
+            }
+            rates.add(images / ((System.nanoTime() - start) / 1e9));
+        }
+        return rates;
     }
 
     /** A photo-like source: smooth gradients, a few shapes and sensor-like noise. */

@@ -24,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 /**
- * Training-step throughput of one model in this JVM, measured as {@code shared/reference/bench_cpu.py} measures
+ * Training-step throughput of one model in this JVM, measured as {@code submit/reference/bench_torch.py} measures
  * PyTorch: synthetic data, one SGD-with-momentum step (forward, cross-entropy, backward, update) per minibatch,
  * median images/sec over the timed steps after warm-up, and the process's peak RSS; also DL4J's workspace sizes
  * and, on request, what a full GC after each step gives back.
