@@ -111,15 +111,20 @@ class TrainingMastersTest {
         }
     }
 
-    @Test
-    void gradientSharingWorkersStepAtTheAnchoredIterationCount() throws Exception {
+    /** The job's gradient-sharing master with one worker, batch 4, on a fresh small network. */
+    private SparkComputationGraph gradientSharing(JavaSparkContext sc) {
         io.seresnext.job.Dl4jSystemProperties.applyDefaults();
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         java.util.Map<String, Object> o = io.seresnext.job.testing.TestJobs.small("file:///unused", "file:///unused");
         o.put("training-master.type", "gradient-sharing");
         o.put("train.batch-size", 4);
-        SparkComputationGraph spark = new SparkComputationGraph(sc, network(),
+        return new SparkComputationGraph(sc, network(),
                 TrainingMasters.create(io.seresnext.job.testing.TestJobs.config(o), 1, 1, "127.0.0.1"));
+    }
+
+    @Test
+    void gradientSharingWorkersStepAtTheAnchoredIterationCount() throws Exception {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        SparkComputationGraph spark = gradientSharing(sc);
         List<String> paths = batches(6);
         for (int epoch = 1; epoch <= 2; epoch++) {
             int first = (epoch - 1) * 6; // 6 iterations per epoch on the one worker
@@ -141,13 +146,8 @@ class TrainingMastersTest {
      */
     @Test
     void gradientSharingTrainsEachWorkersShareOfTheEpochInOneTask() throws Exception {
-        io.seresnext.job.Dl4jSystemProperties.applyDefaults();
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        java.util.Map<String, Object> o = io.seresnext.job.testing.TestJobs.small("file:///unused", "file:///unused");
-        o.put("training-master.type", "gradient-sharing");
-        o.put("train.batch-size", 4);
-        SparkComputationGraph spark = new SparkComputationGraph(sc, network(),
-                TrainingMasters.create(io.seresnext.job.testing.TestJobs.config(o), 1, 1, "127.0.0.1"));
+        SparkComputationGraph spark = gradientSharing(sc);
         // the one partition of 6 batches: stock DL4J trains it as a stage of 6 one-batch tasks
         List<Integer> tasksPerStage = new java.util.concurrent.CopyOnWriteArrayList<>();
         org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
