@@ -13,6 +13,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkEnv;
 import org.datavec.spark.util.SerializableHadoopConfig;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -55,8 +56,7 @@ public final class ReplicaSnapshots extends BaseTrainingListener implements Seri
     }
 
     /** |a - b| / |a| over the trainable parameters (batch-norm running statistics left out). */
-    static double relativeDistance(org.deeplearning4j.nn.graph.ComputationGraph a,
-                                   org.deeplearning4j.nn.graph.ComputationGraph b) {
+    static double relativeDistance(ComputationGraph a, ComputationGraph b) {
         double diff = 0;
         double norm = 0;
         for (var e : a.paramTable().entrySet()) {

@@ -10,12 +10,15 @@ import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.TrainingState;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,7 +123,7 @@ public final class Trainer {
             ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
                     schedule);
             if (gradientSharing) {
-                List<org.deeplearning4j.optimize.api.TrainingListener> listeners = new java.util.ArrayList<>(List.of(
+                List<TrainingListener> listeners = new ArrayList<>(List.of(
                         new IterationAnchorListener(perWorker), progress, new GradientTrafficListener(),
                         new NativeHeapTuning()));
                 if (config.trainingMaster().gradientSharing().diagnostics()) {
@@ -211,11 +214,11 @@ public final class Trainer {
      */
     private void diagnose(int epoch, ComputationGraph driver, List<String> batches, List<String> valBatches,
                           ShardBatchLoader loader) throws IOException {
-        List<org.nd4j.linalg.api.ndarray.INDArray> replicas = ReplicaSnapshots.read(store.root().toString(), epoch,
+        List<INDArray> replicas = ReplicaSnapshots.read(store.root().toString(), epoch,
                 sc.hadoopConfiguration());
         int sample = Math.max(1, config.trainingMaster().gradientSharing().batchNormRecalibration());
-        List<ComputationGraph> copies = new java.util.ArrayList<>();
-        for (org.nd4j.linalg.api.ndarray.INDArray p : replicas) {
+        List<ComputationGraph> copies = new ArrayList<>();
+        for (INDArray p : replicas) {
             ComputationGraph copy = driver.clone();
             copy.setParams(p.castTo(driver.params().dataType()));
             copies.add(copy);
