@@ -27,15 +27,11 @@ public record JobConfig(String input, String output, String master, boolean over
 
     public enum Layout { AUTO, TRAIN_VAL, SINGLE }
 
+    /** {@code resizedCrop}: the training crops' random-resized window, or null for fixed-size random crops. */
     public record Data(boolean createDemo, Layout layout, double validationFraction, long splitSeed, int storedSize, int shardImages,
                        String cache, double maxBadFraction, List<Float> mean, List<Float> std,
-                       boolean horizontalFlip, int shuffleRun, RandomResizedCrop randomResizedCrop)
+                       boolean horizontalFlip, int shuffleRun, RandomResizedCrop resizedCrop)
             implements Serializable {
-        /** The training crop's window policy, or null for fixed-size random crops of the stored square. */
-        public RandomResizedCrop resizedCrop() {
-            return randomResizedCrop;
-        }
-
         /** RGB means and deviations as arrays, for the loader's inner loop. */
         public float[] meanArray() {
             return floats(mean);
