@@ -71,8 +71,9 @@ public record JobConfig(String input, String output, String master, boolean over
     public record GradientSharing(ThresholdAlgorithm thresholdAlgorithm, double threshold, double targetSparsity,
                                   double minSparsity, double maxSparsity,
                                   int workersPerExecutor, int prefetch, String controllerAddress,
-                                  String networkMask, int port, int batchNormRecalibration, double residualClipping, int residualClippingEvery, boolean averageUpdates,
-                                  boolean diagnostics) implements Serializable {
+                                  String networkMask, int port, int batchNormRecalibration,
+                                  double residualClipping, int residualClippingEvery, boolean keepResidual,
+                                  boolean averageUpdates, boolean diagnostics) implements Serializable {
     }
 
     public record Master(MasterType type, int workers, ParameterAveraging parameterAveraging,

@@ -262,7 +262,7 @@ public final class JobConfigLoader {
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, minSparsity, maxSparsity,
                         perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
-                        recalibration, clipping, clippingEvery,
+                        recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
                         c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
 

@@ -126,6 +126,9 @@ public final class Trainer {
                 List<TrainingListener> listeners = new ArrayList<>(List.of(
                         new IterationAnchorListener(perWorker), progress, new GradientTrafficListener(),
                         new NativeHeapTuning()));
+                if (config.trainingMaster().gradientSharing().keepResidual()) {
+                    listeners.add(new ResidualCarryOver());
+                }
                 if (config.trainingMaster().gradientSharing().diagnostics()) {
                     listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
                 }
