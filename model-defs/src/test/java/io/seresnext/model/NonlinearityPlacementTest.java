@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The nonlinearities sit where the architecture table puts them and nowhere else: ReLU after the stem's and the
  * transform's BNs (fused into those layers) and after the residual add (fused into ResidualMergeVertex in the
- * grouped-layer form), ReLU and sigmoid inside SE, softmax at the head. Every convolution is linear, and so are the BN before SE and the shortcut's BN. (DL4J's global default activation is sigmoid: a layer built without an explicit
- * activation silently gets one, which is how every convolution of this model once carried a sigmoid.)
+ * grouped-layer form), ReLU and sigmoid inside SE, softmax at the head. Every convolution is linear, and so are the
+ * BN before SE and the shortcut's BN. (DL4J's global default activation is sigmoid: a layer built without an
+ * explicit activation silently gets one, which is how every convolution of this model once carried a sigmoid.)
  */
 class NonlinearityPlacementTest {
 

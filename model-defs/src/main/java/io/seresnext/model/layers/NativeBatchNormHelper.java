@@ -23,20 +23,20 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Batch normalisation of NCHW activations, forward and backward, in a few memory-bound passes over libnd4j's
- * native kernels. Replaces DL4J 1.0.0-M2.1's paths, which are four times slower than PyTorch's on this model
- * (measured on [64,128,32,32]: DL4J's oneDNN helper 61 ms forward, 138 ms backward; PyTorch 28 and 20):
+ * native kernels. Replaces DL4J 1.0.0-M2.1's paths, which are several times slower than PyTorch's on this model
+ * (BENCHMARKS.md):
  * <ul>
- *   <li>batch statistics: DL4J reduces over dimensions (0,2,3), libnd4j's slowest reduction shape (53 ms). Here
- *   the array is read as [N*C, H*W] rows, whose mean and variance are contiguous row reductions (two passes of
- *   about 5 ms), combined per channel in double precision (Chan's pairwise formula, so no cancellation);</li>
+ *   <li>batch statistics: DL4J reduces over dimensions (0,2,3), libnd4j's slowest reduction shape. Here the array
+ *   is read as [N*C, H*W] rows, whose mean and variance are contiguous row reductions, combined per channel in
+ *   double precision (Chan's pairwise formula, so no cancellation);</li>
  *   <li>normalisation: libnd4j's {@code batchnorm} op with the batch statistics (oneDNN on CPU, cuDNN on CUDA);</li>
- *   <li>backward: libnd4j's oneDNN {@code batchnorm_bp} spends 138 ms on this shape. With xhat = (x - mean) / std,
+ *   <li>backward: instead of libnd4j's slow oneDNN {@code batchnorm_bp}, with xhat = (x - mean) / std,
  *   dL/dx = (gamma/std) dy - (gamma dgamma / (M std^2)) x + a per-channel constant: two row reductions (sum of dy,
  *   dot of dy and x) give dbeta and dgamma, then two per-channel affine passes (the {@code batchnorm} op with zero
  *   mean and unit variance is a per-channel scale-and-shift) and one add give dL/dx.</li>
  * </ul>
  * Other layouts, data types other than float and double, and locked gamma/beta return null, which makes DL4J's
- * layer use its own implementation. Tested against DL4J's own path in OneDnnBatchNormalizationTest.
+ * layer use its own implementation. Tested against DL4J's own path in NativeBatchNormalizationTest.
  */
 final class NativeBatchNormHelper implements BatchNormalizationHelper {
 

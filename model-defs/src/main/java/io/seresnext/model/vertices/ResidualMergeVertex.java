@@ -19,8 +19,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <p>Built from stock parts the same step is a {@link ChannelScaleVertex}, DL4J's {@code ElementWiseVertex(Add)} and
  * an {@code ActivationLayer(ReLU)}: three full-size activation arrays kept for backprop, an add whose backward
  * pass duplicates the gradient for each input, and an activation layer that copies its input and its gradient. This
- * vertex keeps one array (its output, whose sign is the ReLU mask) and writes two gradients. On seresnext50 at
- * batch 16 that is about 700 MB less in DL4J's activation workspace. The stock composition stays the
+ * vertex keeps one array (its output, whose sign is the ReLU mask) and writes two gradients, which shrinks DL4J's
+ * activation workspace (BENCHMARKS.md). The stock composition stays the
  * concatenated-paths form's reference: GroupedConvFormsTest compares the two, GradientCheckTest checks both by finite
  * differences.
  */

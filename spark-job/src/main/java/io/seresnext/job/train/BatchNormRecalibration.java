@@ -21,10 +21,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * Gradient sharing needs it: DL4J shares the running means and variances as threshold-encoded updates like any
  * gradient, so each moves by at most the threshold per message and the shared statistics trail the activations
  * they describe. The network trains (training mode normalises with batch statistics) but evaluates and serves
- * badly: on submit/bench-cluster.sh's shapes in one JVM, 16.7 % validation top-1 (chance) before and 71.7 % after,
- * where parameter averaging reaches 80 % with the same data and schedule. Each executor runs its share of the batches forward in training mode and sums every batch-norm
- * layer's per-channel input mean and mean square; the driver sets each layer's running mean and variance to the
- * pooled values. Tested in BatchNormRecalibrationTest.
+ * badly, near chance on the equivalence benchmark without this (BENCHMARKS.md). Each executor runs its share of
+ * the batches forward in training mode and sums every batch-norm layer's per-channel input mean and mean square;
+ * the driver sets each layer's running mean and variance to the pooled values. Tested in BatchNormRecalibrationTest.
  */
 public final class BatchNormRecalibration {
 
