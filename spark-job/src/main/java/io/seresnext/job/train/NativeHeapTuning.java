@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps a training JVM's resident memory near what a training step needs. ND4J's arrays and oneDNN's temporaries
  * (reorder buffers of 8-64 MB, allocated and freed around every convolution) live in the C heap, and glibc's
- * defaults inflate it (measured in BENCHMARKS.md, "native heap"):
+ * defaults inflate it (BENCHMARKS.md, "Memory"):
  * <ul>
  *   <li>DL4J sizes its workspaces in the first iteration by allocating every array outside them; glibc keeps those
  *   freed blocks in its arenas and the workspaces then come on top, so the first step peaks at about twice the
