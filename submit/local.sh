@@ -26,9 +26,9 @@ if [[ $# -eq 1 && "$1" == "train" ]]; then
 fi
 
 mapfile -t java17 < <(grep -v '^#' "$root/conf/java17-options")
+mapfile -t dl4j < <(grep -v '^#' "$root/conf/dl4j-options")
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
 # shellcheck disable=SC2086
-exec java ${JAVA_OPTS:--Xmx4g} "${java17[@]}" \
-  -Dorg.deeplearning4j.spark.time.TimeSource=org.deeplearning4j.spark.time.SystemClockTimeSource \
+exec java ${JAVA_OPTS:--Xmx4g} "${java17[@]}" "${dl4j[@]}" \
   -Dlog4j.configurationFile="$root/conf/log4j2.properties" \
   -cp "$jar:$(cat "$classpath_file")" io.seresnext.job.Main "$@"

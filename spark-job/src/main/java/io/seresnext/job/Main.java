@@ -1,5 +1,6 @@
 package io.seresnext.job;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seresnext.job.bench.DataBenchmark;
 import io.seresnext.job.bench.ModelBenchmark;
 import io.seresnext.job.cli.Command;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /**
  * Entry point of the jar: what {@code submit/local.sh} runs, and the main class spark-submit runs on a cluster.

@@ -1,5 +1,6 @@
 package io.seresnext.job;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seresnext.model.ModelSpec;
 import io.seresnext.model.ParameterCount;
 import io.seresnext.model.Presets;
@@ -8,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /** The {@code models} command: every preset with its trainable parameter count, input shape and classes. */
 final class ModelTable {

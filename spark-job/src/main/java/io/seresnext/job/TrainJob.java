@@ -13,6 +13,7 @@ import io.seresnext.job.output.OutputException;
 import io.seresnext.job.output.TrainingState;
 import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.job.train.NetworkFactory;
+import io.seresnext.job.train.RunPlan;
 import io.seresnext.job.train.Trainer;
 import java.io.IOException;
 import java.util.List;
@@ -76,8 +77,8 @@ public final class TrainJob {
         }
 
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Trainer trainer = new Trainer(sc, config, manifest, store);
-        LearningRateSchedule schedule = trainer.schedule();
+        RunPlan plan = RunPlan.of(sc, config, manifest);
+        LearningRateSchedule schedule = plan.schedule();
         ComputationGraph network;
         TrainingState state;
         if (checkpoint != null) {
@@ -89,7 +90,7 @@ public final class TrainJob {
                     : NetworkFactory.fresh(config, classes.size(), schedule);
             state = new TrainingState(classes, config.source(), 0, 0, List.of());
         }
-        Trainer.Outcome outcome = trainer.run(network, state);
+        Trainer.Outcome outcome = new Trainer(sc, config, manifest, store, plan).run(network, state);
         sc.setJobDescription("publish the model");
         store.publish(outcome.network(), outcome.state());
         return new Result(store.root().toString(), outcome.state());

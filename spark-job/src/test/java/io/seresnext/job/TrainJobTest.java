@@ -14,6 +14,7 @@ import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.job.testing.TestJobs;
 import io.seresnext.job.testing.TestSpark;
 import io.seresnext.job.train.LearningRateSchedule;
+import io.seresnext.job.train.NetworkFactory;
 import io.seresnext.model.SeResNeXtGraph;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -142,6 +145,16 @@ class TrainJobTest {
             assertEquals(schedule.valueAt(m.epoch() * 3 - 1, m.epoch() - 1), m.learningRate(), 1e-12);
         }
         assertPublished(output, 3, DemoDataset.CLASSES.subList(0, 3));
+        // and the resumed network itself carries on: its counts are those of 3 whole epochs, and the rate its own
+        // updater applies at its last step is the uninterrupted run's
+        ComputationGraph model = store(output).readModel(new Path(output, ModelStore.MODEL));
+        int iterations = model.getConfiguration().getIterationCount();
+        int epochs = model.getConfiguration().getEpochCount();
+        assertEquals(3, epochs, "epoch count after 3 epochs");
+        assertEquals(9, iterations, "iteration count after 3 epochs of 3 iterations");
+        double applied = model.getLayer(SeResNeXtGraph.OUTPUT).conf().getLayer().getUpdaterByParam("W")
+                .getLearningRate(iterations - 1, epochs - 1);
+        assertEquals(schedule.valueAt(iterations - 1, epochs - 1), applied, 1e-12);
     }
 
     @Test
@@ -160,5 +173,40 @@ class TrainJobTest {
         TrainJob.run(spark, TestJobs.config(w));
 
         assertPublished(second, 1, DemoDataset.CLASSES.subList(0, 4));
+        ComputationGraph source = store(first).readModel(new Path(first, ModelStore.MODEL));
+        ComputationGraph warm = store(second).readModel(new Path(second, ModelStore.MODEL));
+        // a fresh network of another seed (the same seed would start from the source's own initial weights)
+        Map<String, Object> other = new java.util.HashMap<>(w);
+        other.put("train.seed", 977);
+        ComputationGraph fresh = NetworkFactory.fresh(TestJobs.config(other), 4,
+                LearningRateSchedule.of(TestJobs.config(other).train(), 1, 8));
+        // one short epoch moves the weights a little; a network that did not start from them is far away
+        double fromSource = bodyWeightDistance(warm, source);
+        double freshFromSource = bodyWeightDistance(fresh, source);
+        assertTrue(fromSource < 0.2 * freshFromSource, "the warm-started body should stay near the earlier weights: "
+                + "relative distance " + fromSource + " against " + freshFromSource + " for a fresh network");
+        INDArray sourceHead = source.getLayer(SeResNeXtGraph.OUTPUT).getParam("W");
+        INDArray warmHead = warm.getLayer(SeResNeXtGraph.OUTPUT).getParam("W");
+        assertArrayEquals(new long[] {sourceHead.size(0), 4}, warmHead.shape(), "a new 4-class head");
+        INDArray sharedColumns = warmHead.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 3));
+        assertTrue(sharedColumns.distance2(sourceHead) > 0.5 * sourceHead.norm2Number().doubleValue(),
+                "the head was initialised anew, not copied");
+    }
+
+    /** Relative L2 distance between two networks' convolution and FC weights, the head excluded. */
+    private static double bodyWeightDistance(ComputationGraph a, ComputationGraph b) {
+        double diff = 0;
+        double norm = 0;
+        for (org.deeplearning4j.nn.api.Layer layer : b.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (name.equals(SeResNeXtGraph.OUTPUT) || !layer.paramTable().containsKey("W")) {
+                continue;
+            }
+            INDArray w = layer.getParam("W");
+            diff += Math.pow(a.getLayer(name).getParam("W").distance2(w), 2);
+            norm += Math.pow(w.norm2Number().doubleValue(), 2);
+        }
+        assertTrue(norm > 0, "no weights compared");
+        return Math.sqrt(diff / norm);
     }
 }

@@ -1,5 +1,6 @@
 package io.seresnext.model.layers;
 
+import io.seresnext.model.NdArrays;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
@@ -8,8 +9,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Runtime of a {@link NativeBatchNormalization} with a fused ReLU: the ReLU runs in place on the batch norm's own
@@ -29,8 +28,7 @@ class BatchNormReluLayer extends BatchNormalization {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         INDArray out = super.activate(training, workspaceMgr);
-        Nd4j.exec(DynamicCustomOp.builder("relu").addInputs(out).addOutputs(out).addFloatingPointArguments(0.0)
-                .build());
+        NdArrays.reluInPlace(out);
         output = training ? out : null;
         return out;
     }
@@ -43,8 +41,7 @@ class BatchNormReluLayer extends BatchNormalization {
         }
         INDArray delta = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, epsilon.dataType(),
                 epsilon.shape(), 'c');
-        Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(output, epsilon).addOutputs(delta)
-                .addFloatingPointArguments(0.0).build());
+        NdArrays.reluBackward(output, epsilon, delta);
         return super.backpropGradient(delta, workspaceMgr);
     }
 

@@ -1,5 +1,6 @@
 package io.seresnext.model.layers;
 
+import io.seresnext.model.NdArrays;
 import java.util.Collections;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -18,7 +19,6 @@ import org.nd4j.linalg.api.ops.impl.reduce.floating.Mean;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.summarystats.Variance;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -58,7 +58,7 @@ final class NativeBatchNormHelper implements BatchNormalizationHelper {
         if (!supported(x, gamma, beta, format)) {
             return null;
         }
-        x = contiguous(x);
+        x = NdArrays.contiguous(x);
         INDArray m;
         INDArray v;
         if (training) {
@@ -82,8 +82,8 @@ final class NativeBatchNormHelper implements BatchNormalizationHelper {
                 || batchMean.length != input.size(1)) {
             return null;
         }
-        INDArray x = contiguous(input);
-        INDArray dy = contiguous(epsilon);
+        INDArray x = NdArrays.contiguous(input);
+        INDArray dy = NdArrays.contiguous(epsilon);
         int n = (int) x.size(0);
         int c = (int) x.size(1);
         long spatial = x.size(2) * x.size(3);
@@ -226,10 +226,6 @@ final class NativeBatchNormHelper implements BatchNormalizationHelper {
     private static boolean supported(INDArray x, INDArray gamma, INDArray beta, CNN2DFormat format) {
         return x.rank() == 4 && format == CNN2DFormat.NCHW && gamma != null && beta != null
                 && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE);
-    }
-
-    private static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0 ? a : a.dup('c');
     }
 
     private static INDArray vector(INDArray a) {

@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * weights {@code [N, C]} (input 1).
  *
  * <p>DL4J has no broadcasting vertex for this; {@code SameDiffVertex} gives wrong gradients and
- * {@code SameDiffLambdaVertex} cannot be serialised (shared FINDINGS). The stock-layer workaround (upsample the
+ * {@code SameDiffLambdaVertex} cannot be serialised (docs/platform-notes.md). The stock-layer workaround (upsample the
  * weights to {@code [N, C, H, W]} and multiply) materialises a full-size copy; this vertex broadcasts instead, with
  * a hand-written backward pass.
  */

@@ -1,5 +1,6 @@
 package io.seresnext.model.vertices;
 
+import io.seresnext.model.NdArrays;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.ArrayType;
@@ -7,10 +8,8 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -41,8 +40,7 @@ public class ResidualMergeVertexImpl extends ParameterFreeVertexImpl {
         } else {
             Nd4j.exec(new AddOp(residual, inputs[1], out));
         }
-        Nd4j.exec(DynamicCustomOp.builder("relu").addInputs(out).addOutputs(out).addFloatingPointArguments(0.0)
-                .build());
+        NdArrays.reluInPlace(out);
         output = training ? out : null;
         return out;
     }
@@ -57,8 +55,7 @@ public class ResidualMergeVertexImpl extends ParameterFreeVertexImpl {
         DataType type = residual.dataType();
         // gradient at the sum: the ReLU's output is positive exactly where its input is
         INDArray atSum = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, type, residual.shape(), 'c');
-        Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(output, epsilon).addOutputs(atSum)
-                .addFloatingPointArguments(0.0).build());
+        NdArrays.reluBackward(output, epsilon, atSum);
         if (!scaled) {
             // DL4J accumulates a vertex's gradients in place into the first array it was given (ComputationGraph
             // calcBackpropGradients), so the two inputs must not share one array
@@ -73,17 +70,14 @@ public class ResidualMergeVertexImpl extends ParameterFreeVertexImpl {
         long c = residual.size(1);
         long hw = residual.size(2) * residual.size(3);
         INDArray ds = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, type, new long[] {n * c}, 'c');
-        Nd4j.exec(new Dot(atSum.reshape('c', n * c, hw), contiguous(residual).reshape('c', n * c, hw), ds, 1));
+        Nd4j.exec(new Dot(atSum.reshape('c', n * c, hw), NdArrays.contiguous(residual).reshape('c', n * c, hw),
+                ds, 1));
         // atSum itself is the shortcut's gradient: nothing here reads it after this point
         return new Pair<>(null, new INDArray[] {dResidual, atSum, ds.reshape('c', n, c)});
     }
 
     private INDArray channelWeights() {
         return inputs[2].castTo(inputs[0].dataType());
-    }
-
-    private static INDArray contiguous(INDArray a) {
-        return a.ordering() == 'c' && a.offset() == 0 && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 
     @Override

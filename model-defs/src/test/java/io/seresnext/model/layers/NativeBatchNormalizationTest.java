@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalizationHelper;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -63,6 +65,7 @@ class NativeBatchNormalizationTest {
                 "DL4J's own path leaves its helper off");
         assertInstanceOf(NativeBatchNormHelper.class,
                 ((org.deeplearning4j.nn.layers.normalization.BatchNormalization) fast).getHelper());
+        CountingHelper counting = CountingHelper.installOn(fast);
 
         INDArray channelMeans = Nd4j.createFromArray(0.0, 1.0, -3.0, 40.0, 0.5, -12.0).castTo(type)
                 .reshape(1, CHANNELS, 1, 1);
@@ -89,8 +92,86 @@ class NativeBatchNormalizationTest {
             INDArray a = actual.getFirst().getGradientFor(p);
             assertTrue(e.equalsWithEps(a, gradTol), p + ": " + e + " vs " + a);
         }
-        // DL4J falls back to its Java path when a helper throws, which would also give equal results: it did not
+        // DL4J falls back to its Java path when a helper throws or returns null, which would also give equal
+        // results: every pass came from the native helper
         assertEquals(0, helperFailures(fast), "the native helper ran without falling back");
+        assertTrue(counting.forwardCalls >= 2, "the training-mode passes went to the helper");
+        assertEquals(counting.forwardCalls, counting.forwardResults, "every forward pass computed natively");
+        assertEquals(1, counting.backwardCalls);
+        assertEquals(1, counting.backwardResults, "the backward pass computed natively");
+    }
+
+    /** Delegates to the layer's helper and counts the passes it computed (a null result makes DL4J fall back). */
+    static final class CountingHelper implements BatchNormalizationHelper {
+        private final BatchNormalizationHelper delegate;
+        int forwardCalls;
+        int forwardResults;
+        int backwardCalls;
+        int backwardResults;
+
+        private CountingHelper(BatchNormalizationHelper delegate) {
+            this.delegate = delegate;
+        }
+
+        static CountingHelper installOn(Layer layer) {
+            try {
+                java.lang.reflect.Field f = org.deeplearning4j.nn.layers.normalization.BatchNormalization.class
+                        .getDeclaredField("helper");
+                f.setAccessible(true);
+                CountingHelper counting = new CountingHelper((BatchNormalizationHelper) f.get(layer));
+                f.set(layer, counting);
+                return counting;
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public INDArray preOutput(INDArray x, boolean training, long[] shape, INDArray gamma, INDArray beta,
+                                  INDArray mean, INDArray var, double decay, double eps, CNN2DFormat format,
+                                  LayerWorkspaceMgr workspaceMgr) {
+            forwardCalls++;
+            INDArray out = delegate.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps, format,
+                    workspaceMgr);
+            forwardResults += out == null ? 0 : 1;
+            return out;
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape,
+                INDArray gamma, INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps,
+                CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
+            backwardCalls++;
+            Pair<Gradient, INDArray> out = delegate.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView,
+                    dBetaView, eps, format, workspaceMgr);
+            backwardResults += out == null ? 0 : 1;
+            return out;
+        }
+
+        @Override
+        public boolean checkSupported(double eps, boolean fixedGammaBeta) {
+            return delegate.checkSupported(eps, fixedGammaBeta);
+        }
+
+        @Override
+        public INDArray getMeanCache(DataType dataType) {
+            return delegate.getMeanCache(dataType);
+        }
+
+        @Override
+        public INDArray getVarCache(DataType dataType) {
+            return delegate.getVarCache(dataType);
+        }
+
+        @Override
+        public java.util.Map<String, Long> helperMemoryUse() {
+            return delegate.helperMemoryUse();
+        }
+
+        @Override
+        public boolean checkSupported() {
+            return delegate.checkSupported();
+        }
     }
 
     private static int helperFailures(Layer layer) {

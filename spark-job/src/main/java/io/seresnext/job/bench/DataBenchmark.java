@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,9 +73,9 @@ public final class DataBenchmark {
         r.put("image_size", b.imageSize());
         r.put("batch", b.batch());
         r.put("images", b.images());
-        r.put("decode_imgs_per_s_per_core_median", round(median(decodeRates)));
-        r.put("load_augment_imgs_per_s_per_core_median", round(median(loadRates)));
-        r.put("load_random_resized_crop_imgs_per_s_per_core_median", round(median(resizedRates)));
+        r.put("decode_imgs_per_s_per_core_median", round(Medians.of(decodeRates)));
+        r.put("load_augment_imgs_per_s_per_core_median", round(Medians.of(loadRates)));
+        r.put("load_random_resized_crop_imgs_per_s_per_core_median", round(Medians.of(resizedRates)));
         return r;
     }
 
@@ -126,13 +125,6 @@ public final class DataBenchmark {
 
     private static int clamp(int v) {
         return Math.max(0, Math.min(255, v));
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private static double round(double v) {

@@ -71,7 +71,7 @@ public final class ModelBenchmark {
             }
         }
         double cpuUtil = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0 - gcNanos);
-        double median = median(seconds);
+        double median = Medians.of(seconds);
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", b.spec().name());
@@ -88,7 +88,7 @@ public final class ModelBenchmark {
         r.put("rss_mb_end", round(statusKb("VmRSS:") / 1024.0, 1));
         r.put("workspaces_mb", workspacesMb());
         if (b.gcEachStep()) {
-            r.put("rss_mb_freed_by_gc_median", round(median(freedByGc), 1));
+            r.put("rss_mb_freed_by_gc_median", round(Medians.of(freedByGc), 1));
         }
         r.put("cpu_util", round(cpuUtil, 2));
         r.put("loss", round(net.score(), 4));
@@ -110,13 +110,6 @@ public final class ModelBenchmark {
         String[] f = Files.readString(Path.of("/proc/self/stat")).replaceFirst("^.*\\) ", "").split(" ");
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime
         return ticks * 10_000_000L; // USER_HZ = 100
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** A /proc/self/status memory field in KiB: VmHWM (peak resident set) or VmRSS, heap and off-heap alike. */

@@ -2,7 +2,6 @@ package io.seresnext.job.data;
 
 import java.io.IOException;
 import java.util.SplittableRandom;
-import io.seresnext.job.train.WorkerEpoch;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -58,9 +57,6 @@ public final class ShardBatchLoader implements DataSetLoader {
     public DataSet load(String descriptor) throws IOException {
         BatchPlan.Batch batch = BatchPlan.parse(descriptor);
         boolean training = batch.epoch() >= 0;
-        if (training) {
-            WorkerEpoch.observe(batch.epoch());
-        }
         SplittableRandom random = new SplittableRandom(seed ^ descriptor.hashCode() * 0x9E3779B97F4A7C15L);
         int n = batch.size();
         int plane = imageSize * imageSize;

@@ -63,7 +63,12 @@ public final class NativeHeapTuning extends BaseTrainingListener implements Seri
         return GLIBC != null;
     }
 
-    private static void mmapThreshold(int bytes) {
+    /** Whether the first iteration is done and the steady threshold applies. */
+    static boolean settled() {
+        return SETTLED.get();
+    }
+
+    static void mmapThreshold(int bytes) {
         if (GLIBC != null && GLIBC.mallopt(M_MMAP_THRESHOLD, bytes) != 1) {
             log.warn("mallopt(M_MMAP_THRESHOLD, {}) refused; the C heap keeps glibc's defaults", bytes);
         }

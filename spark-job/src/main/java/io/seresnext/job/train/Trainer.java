@@ -34,53 +34,20 @@ public final class Trainer {
     private final JobConfig config;
     private final ShardManifest manifest;
     private final ModelStore store;
+    private final RunPlan plan;
     private final boolean gradientSharing;
-    /** gradient sharing's workers in each executor (one per assigned GPU unless configured) */
-    private final int workersPerExecutor;
     private final int workers;
     private final LearningRateSchedule schedule;
 
-    public Trainer(JavaSparkContext sc, JobConfig config, ShardManifest manifest, ModelStore store) {
+    public Trainer(JavaSparkContext sc, JobConfig config, ShardManifest manifest, ModelStore store, RunPlan plan) {
         this.sc = sc;
         this.config = config;
         this.manifest = manifest;
         this.store = store;
-        this.gradientSharing = config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING;
-        this.workersPerExecutor = GpuAssignment.workersPerExecutor(
-                config.trainingMaster().gradientSharing().workersPerExecutor(), sc.getConf());
-        this.workers = workers(sc, config.trainingMaster(), workersPerExecutor);
-        LearningRateSchedule global = LearningRateSchedule.of(config.train(), iterationsPerWorker(),
-                config.train().batchSize() * workers);
-        this.schedule = gradientSharing && config.trainingMaster().gradientSharing().averageUpdates()
-                ? global.scaled(1.0 / workers) : global;
-    }
-
-    /**
-     * Workers that train at once: parameter averaging runs one per Spark task slot; gradient sharing one per
-     * executor times its workers per executor (local mode is one executor). Executors that register after the
-     * job starts are not counted: set training-master.workers where dynamic allocation is on.
-     */
-    static int workers(JavaSparkContext sc, JobConfig.Master m, int workersPerExecutor) {
-        if (m.workers() > 0) {
-            return m.workers();
-        }
-        if (m.type() == JobConfig.MasterType.PARAMETER_AVERAGING) {
-            return sc.defaultParallelism();
-        }
-        int executors = sc.sc().isLocal() ? 1 : Math.max(1, sc.sc().getExecutorMemoryStatus().size() - 1);
-        return executors * workersPerExecutor;
-    }
-
-    /** Iterations of one worker in one epoch: what the learning-rate schedule counts in. */
-    private int iterationsPerWorker() {
-        long batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, 0, config.train().batchSize(),
-                config.data().shuffleRun(), config.train().seed()).size();
-        return (int) Math.max(1, (batches + workers - 1) / workers);
-    }
-
-    /** The learning-rate schedule of a new run (a resumed one carries its own in the checkpoint). */
-    public LearningRateSchedule schedule() {
-        return schedule;
+        this.plan = plan;
+        this.gradientSharing = plan.gradientSharing();
+        this.workers = plan.workers();
+        this.schedule = plan.schedule();
     }
 
     /** The trained network (a training master may hand back a new object) and the run's final state. */
@@ -95,18 +62,18 @@ public final class Trainer {
                 numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed(),
                 config.data().resizedCrop());
         @SuppressWarnings("rawtypes")
-        TrainingMaster master = TrainingMasters.create(config, workers, workersPerExecutor,
+        TrainingMaster master = TrainingMasters.create(config, workers, plan.workersPerExecutor(),
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));
         SparkComputationGraph spark = new SparkComputationGraph(sc, network, master);
         List<String> valBatches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, t.evalBatchSize());
-        int perWorker = schedule.iterationsPerEpoch();
         log.info("Training {} ({} classes) on {} training / {} validation images: {} epochs, {} workers x batch {}, "
                         + "{} iterations per worker and epoch, {}", config.model().preset(), numClasses,
                 manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL), t.epochs(), workers,
-                t.batchSize(), perWorker, config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
+                t.batchSize(), plan.iterationsPerWorker(),
+                config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
         if (gradientSharing) {
             int gpus = GpuAssignment.gpusPerExecutor(sc.getConf());
-            log.info("gradient sharing: {} worker(s) per executor{}; {}", workersPerExecutor, gpus > 0
+            log.info("gradient sharing: {} worker(s) per executor{}; {}", plan.workersPerExecutor(), gpus > 0
                     ? " (" + gpus + " GPU(s) per executor)" : "", config.trainingMaster().gradientSharing()
                     .averageUpdates() ? "each worker steps at 1/" + workers + " of the learning rate, so the sum "
                     + "of the workers' updates is their average" : "the workers' updates are summed");
@@ -114,62 +81,76 @@ public final class Trainer {
         long runStart = System.nanoTime();
         int firstEpoch = state.completedEpochs() + 1;
         for (int epoch = firstEpoch; epoch <= t.epochs(); epoch++) {
-            // the schedule reads these counters; set them so it does not depend on how the master advances them
-            spark.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-            spark.getNetwork().getConfiguration().setIterationCount((epoch - 1) * perWorker);
-            List<String> batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, epoch, t.batchSize(),
-                    config.data().shuffleRun(), t.seed());
-            long images = manifest.count(ImageFolderIndex.TRAIN);
-            ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
-                    schedule);
-            if (gradientSharing) {
-                List<TrainingListener> listeners = new ArrayList<>(List.of(
-                        new IterationAnchorListener(perWorker), progress, new GradientTrafficListener(),
-                        new NativeHeapTuning()));
-                if (config.trainingMaster().gradientSharing().keepResidual()) {
-                    listeners.add(new ResidualCarryOver());
-                }
-                if (config.trainingMaster().gradientSharing().diagnostics()) {
-                    listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
-                }
-                spark.setListeners(listeners);
-            } else {
-                spark.setListeners(progress, new NativeHeapTuning());
-            }
-            // gradient sharing's tasks wait in DL4J's sleep loops: a cancelled epoch must interrupt them
-            String group = phase(epoch, "train", batches.size() + " batches", gradientSharing);
-            long start = System.nanoTime();
-            fitEpoch(spark, batches, loader, epoch, state, group);
-            double seconds = (System.nanoTime() - start) / 1e9;
-
-            int recalibration = config.trainingMaster().gradientSharing().batchNormRecalibration();
-            if (gradientSharing && recalibration > 0) {
-                List<String> sample = batches.subList(0, Math.min(recalibration, batches.size()));
-                phase(epoch, "batch-norm statistics", sample.size() + " training batches");
-                BatchNormRecalibration.recalibrate(sc, spark.getNetwork(), sample, loader);
-            }
-
-            if (gradientSharing && config.trainingMaster().gradientSharing().diagnostics()) {
-                diagnose(epoch, spark.getNetwork(), batches, valBatches, loader);
-            }
-            phase(epoch, "evaluate", valBatches.size() + " validation batches");
-            Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
-            double lr = schedule.valueAt(epoch * perWorker - 1, epoch - 1);
-            EpochMetrics metrics = new EpochMetrics(epoch, lr, images, seconds, images / seconds, val.images(),
-                    val.loss(), val.top1(), val.top5());
-            state = state.after(metrics, epoch * perWorker);
-
-            phase(epoch, "checkpoint", "");
-            store.checkpoint(spark.getNetwork(), state, t.keepCheckpoints());
+            state = trainEpoch(spark, loader, valBatches, epoch, state);
+            EpochMetrics metrics = state.metrics().get(state.metrics().size() - 1);
             double elapsed = (System.nanoTime() - runStart) / 1e9;
             double eta = elapsed / (epoch - firstEpoch + 1) * (t.epochs() - epoch);
             log.info(String.format(Locale.ROOT, "epoch %d/%d: %.1f img/s, validation loss %.4f top-1 %.2f%% top-5 "
                             + "%.2f%% (%d images), lr %.5f; run ETA %dm%02ds", epoch, t.epochs(),
-                    metrics.imagesPerSecond(), val.loss(), 100 * val.top1(), 100 * val.top5(), val.images(), lr,
-                    (long) eta / 60, (long) eta % 60));
+                    metrics.imagesPerSecond(), metrics.valLoss(), 100 * metrics.top1(), 100 * metrics.top5(),
+                    metrics.valImages(), metrics.learningRate(), (long) eta / 60, (long) eta % 60));
         }
         sc.clearJobGroup();
         return new Outcome(spark.getNetwork(), state);
+    }
+
+    /** One epoch: fit, (gradient sharing) batch-norm statistics, validation, checkpoint; the state after it. */
+    private TrainingState trainEpoch(SparkComputationGraph spark, ShardBatchLoader loader, List<String> valBatches,
+            int epoch, TrainingState state) throws IOException {
+        JobConfig.Train t = config.train();
+        int perWorker = plan.iterationsPerWorker();
+        // the schedule reads these counters; set them so it does not depend on how the master advances them
+        spark.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+        spark.getNetwork().getConfiguration().setIterationCount((epoch - 1) * perWorker);
+        List<String> batches = BatchPlan.trainingEpoch(manifest, ImageFolderIndex.TRAIN, epoch, t.batchSize(),
+                config.data().shuffleRun(), t.seed());
+        long images = manifest.count(ImageFolderIndex.TRAIN);
+        spark.setListeners(listeners(perWorker));
+        // gradient sharing's tasks wait in DL4J's sleep loops: a cancelled epoch must interrupt them
+        String group = phase(epoch, "train", batches.size() + " batches", gradientSharing);
+        long start = System.nanoTime();
+        fitEpoch(spark, batches, loader, epoch, state, group);
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        int recalibration = config.trainingMaster().gradientSharing().batchNormRecalibration();
+        if (gradientSharing && recalibration > 0) {
+            List<String> sample = batches.subList(0, Math.min(recalibration, batches.size()));
+            phase(epoch, "batch-norm statistics", sample.size() + " training batches");
+            BatchNormRecalibration.recalibrate(sc, spark.getNetwork(), sample, loader);
+        }
+
+        if (gradientSharing && config.trainingMaster().gradientSharing().diagnostics()) {
+            diagnose(epoch, spark.getNetwork(), batches, valBatches, loader);
+        }
+        phase(epoch, "evaluate", valBatches.size() + " validation batches");
+        Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
+        double lr = schedule.valueAt(epoch * perWorker - 1, epoch - 1);
+        EpochMetrics metrics = new EpochMetrics(epoch, lr, images, seconds, images / seconds, val.images(),
+                val.loss(), val.top1(), val.top5());
+        TrainingState after = state.after(metrics, epoch * perWorker);
+
+        phase(epoch, "checkpoint", "");
+        store.checkpoint(spark.getNetwork(), after, t.keepCheckpoints());
+        return after;
+    }
+
+    /** The listeners of one epoch's workers. */
+    private List<TrainingListener> listeners(int perWorker) {
+        JobConfig.Train t = config.train();
+        ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
+                schedule);
+        if (!gradientSharing) {
+            return List.of(progress, new NativeHeapTuning());
+        }
+        List<TrainingListener> listeners = new ArrayList<>(List.of(new IterationAnchorListener(perWorker), progress,
+                new GradientTrafficListener(), new NativeHeapTuning()));
+        if (config.trainingMaster().gradientSharing().keepResidual()) {
+            listeners.add(new ResidualCarryOver());
+        }
+        if (config.trainingMaster().gradientSharing().diagnostics()) {
+            listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
+        }
+        return listeners;
     }
 
     /**
@@ -179,8 +160,9 @@ public final class Trainer {
     private void fitEpoch(SparkComputationGraph spark, List<String> batches, ShardBatchLoader loader, int epoch,
             TrainingState before, String group) {
         var data = sc.parallelize(batches, Math.min(batches.size(), workers));
+        EpochObservingLoader training = new EpochObservingLoader(loader);
         if (!gradientSharing) {
-            spark.fitPaths(data, loader);
+            spark.fitPaths(data, training);
             return;
         }
         ExecutorLossGuard guard = new ExecutorLossGuard(sc.sc());
@@ -188,7 +170,7 @@ public final class Trainer {
         guard.arm(group);
         Exception failure = null;
         try {
-            spark.fitPaths(data, loader);
+            spark.fitPaths(data, training);
         } catch (Exception e) { // Spark's Scala code throws SparkException, a checked one, undeclared
             failure = e;
         } finally {

@@ -12,7 +12,7 @@ public final class WorkerEpoch {
     private WorkerEpoch() {
     }
 
-    /** Called by the loader for every training batch (epochs count from 1). */
+    /** Called by {@link EpochObservingLoader} for every training batch (epochs count from 1). */
     public static void observe(int epoch) {
         if (epoch > 0) {
             current = epoch;

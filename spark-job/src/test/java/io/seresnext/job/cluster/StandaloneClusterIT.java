@@ -1,6 +1,7 @@
 package io.seresnext.job.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.data.DemoDataset;
@@ -86,20 +87,33 @@ class StandaloneClusterIT {
         return ClusterRuns.start(LAUNCHER, jobArgs, env, log);
     }
 
-    /** Executor IDs that ran tasks of the training jobs, from the application's event log. */
+    /**
+     * Executor IDs that ran tasks of the training jobs (job group {@code epoch-N-train}), from the application's
+     * event log; listing, shard building, evaluation and batch-norm tasks do not count.
+     */
     private static Set<String> trainingExecutors(Path events) throws Exception {
-        Set<String> executors = new TreeSet<>();
-        Pattern executor = Pattern.compile("\"Executor ID\":\"(\\d+)\"");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Set<Integer> trainingStages = new java.util.HashSet<>();
+        List<com.fasterxml.jackson.databind.JsonNode> taskEnds = new ArrayList<>();
         try (Stream<Path> logs = Files.list(events)) {
             for (Path log : logs.toList()) {
                 for (String line : Files.readAllLines(log)) {
-                    if (line.contains("\"Event\":\"SparkListenerTaskEnd\"")) {
-                        Matcher m = executor.matcher(line);
-                        if (m.find()) {
-                            executors.add(m.group(1));
-                        }
+                    com.fasterxml.jackson.databind.JsonNode event = json.readTree(line);
+                    String type = event.path("Event").asText();
+                    if (type.equals("SparkListenerJobStart") && event.path("Properties")
+                            .path("spark.jobGroup.id").asText().matches("epoch-\\d+-train")) {
+                        event.path("Stage IDs").forEach(id -> trainingStages.add(id.asInt()));
+                    } else if (type.equals("SparkListenerTaskEnd")) {
+                        taskEnds.add(event);
                     }
                 }
+            }
+        }
+        assertFalse(trainingStages.isEmpty(), "no training job in the event log");
+        Set<String> executors = new TreeSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode end : taskEnds) {
+            if (trainingStages.contains(end.path("Stage ID").asInt())) {
+                executors.add(end.path("Task Info").path("Executor ID").asText());
             }
         }
         return executors;

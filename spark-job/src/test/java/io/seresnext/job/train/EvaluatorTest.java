@@ -6,6 +6,9 @@ import org.junit.jupiter.api.Test;
 
 class EvaluatorTest {
 
+    /** more than five, so that top-5 can miss */
+    private static final int CLASSES = 8;
+
     @Test
     void distributedEvaluationScoresEveryImageAndLeavesTheNetworkIntact(@org.junit.jupiter.api.io.TempDir
                                                                         java.nio.file.Path dir) throws Exception {
@@ -16,7 +19,7 @@ class EvaluatorTest {
             for (int i = 0; i < 7; i++) {
                 byte[] pixels = new byte[10 * 10 * 3];
                 random.nextBytes(pixels);
-                io.seresnext.job.data.ShardFormat.writeRecord(out, i % 3, pixels);
+                io.seresnext.job.data.ShardFormat.writeRecord(out, i % CLASSES, pixels);
             }
         }
         String cache = dir.toUri().toString().replaceAll("/$", "");
@@ -27,7 +30,7 @@ class EvaluatorTest {
                         java.util.List.of(new io.seresnext.job.data.BatchPlan.Run("val-00000.shard", 4, 3))));
         org.deeplearning4j.nn.graph.ComputationGraph net = new org.deeplearning4j.nn.graph.ComputationGraph(
                 io.seresnext.model.SeResNeXtGraph.configuration(io.seresnext.model.Presets.get("seresnext11_4x8d_tiny")
-                        .withInput(3, 8, 8).withNumClasses(3)));
+                        .withInput(3, 8, 8).withNumClasses(CLASSES)));
         net.init();
         // as a resumed run has it: restored from a model zip, whose parameter array is not a view
         java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
@@ -37,12 +40,33 @@ class EvaluatorTest {
         org.nd4j.linalg.api.ndarray.INDArray before = net.params().dup();
         org.apache.spark.sql.SparkSession spark = io.seresnext.job.testing.TestSpark.start();
         try {
+            io.seresnext.job.data.ShardBatchLoader loader = new io.seresnext.job.data.ShardBatchLoader(
+                    new org.apache.hadoop.conf.Configuration(), 8, CLASSES, new float[] {0.5f, 0.5f, 0.5f},
+                    new float[] {0.25f, 0.25f, 0.25f}, true, 1);
             Evaluator.Result r = Evaluator.evaluate(
                     org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()), net, batches,
-                    new io.seresnext.job.data.ShardBatchLoader(new org.apache.hadoop.conf.Configuration(), 8, 3,
-                            new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.25f, 0.25f, 0.25f}, true, 1));
+                    loader);
+            // the same figures computed here, one image at a time, by rank
+            double loss = 0;
+            int top1 = 0;
+            int top5 = 0;
+            for (String batch : batches) {
+                org.nd4j.linalg.dataset.DataSet ds = loader.load(batch);
+                float[][] p = net.outputSingle(false, ds.getFeatures()).toFloatMatrix();
+                int[] labels = ds.getLabels().argMax(1).toIntVector();
+                for (int i = 0; i < labels.length; i++) {
+                    float[] row = p[i];
+                    float truth = row[labels[i]];
+                    long rank = java.util.stream.IntStream.range(0, CLASSES).filter(c -> row[c] > truth).count();
+                    top1 += rank == 0 ? 1 : 0;
+                    top5 += rank < 5 ? 1 : 0;
+                    loss -= Math.log(truth);
+                }
+            }
             assertEquals(7, r.images());
-            assertEquals(1.0, r.top5(), "3 classes: the truth is always in the top 5");
+            assertEquals(top1 / 7.0, r.top1(), 1e-12);
+            assertEquals(top5 / 7.0, r.top5(), 1e-12);
+            assertEquals(loss / 7, r.loss(), 1e-4);
             // Spark closes broadcast values when it destroys them: the live parameters must not have been one
             Thread.sleep(500);
             assertEquals(before, net.params());

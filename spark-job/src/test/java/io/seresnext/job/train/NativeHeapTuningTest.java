@@ -11,8 +11,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * On Linux/glibc the tuning is active, and before the first iteration is done a large freed block goes back to the
- * system at once (the threshold for blocks mapped on their own is 64 KiB, not glibc's dynamic one).
+ * On Linux/glibc the tuning is active, and under the first iteration's threshold a large freed block goes back to the
+ * system at once (the threshold for blocks mapped on their own is 64 KiB, not glibc's dynamic one). The test sets
+ * that threshold itself and restores the JVM's state after, so earlier training in the same JVM does not matter.
  */
 class NativeHeapTuningTest {
 
@@ -27,18 +28,23 @@ class NativeHeapTuningTest {
     @Test
     void largeFreedBlocksLeaveTheProcessBeforeTheFirstIterationEnds() throws IOException {
         assertTrue(NativeHeapTuning.active(), "this test machine runs Linux with glibc");
-        new NativeHeapTuning(); // loads the class: the first-iteration threshold applies
-        long before = rssKb();
-        for (int i = 0; i < 8; i++) {
-            long size = 24L << 20; // 24 MiB: below glibc's dynamic threshold once that has risen
-            Pointer block = LIBC.malloc(size);
-            for (long off = 0; off < size; off += 4096) {
-                block.setByte(off, (byte) 1);
+        NativeHeapTuning.mmapThreshold(NativeHeapTuning.FIRST_ITERATION_MMAP_THRESHOLD);
+        try {
+            long before = rssKb();
+            for (int i = 0; i < 8; i++) {
+                long size = 24L << 20; // 24 MiB: below glibc's dynamic threshold once that has risen
+                Pointer block = LIBC.malloc(size);
+                for (long off = 0; off < size; off += 4096) {
+                    block.setByte(off, (byte) 1);
+                }
+                LIBC.free(block);
             }
-            LIBC.free(block);
+            long after = rssKb();
+            assertTrue(after - before < 16 * 1024, "resident memory grew by " + (after - before) + " KiB");
+        } finally {
+            NativeHeapTuning.mmapThreshold(NativeHeapTuning.settled() ? NativeHeapTuning.STEADY_MMAP_THRESHOLD
+                    : NativeHeapTuning.FIRST_ITERATION_MMAP_THRESHOLD);
         }
-        long after = rssKb();
-        assertTrue(after - before < 16 * 1024, "resident memory grew by " + (after - before) + " KiB");
     }
 
     private static long rssKb() throws IOException {

@@ -130,7 +130,7 @@ class TrainingMastersTest {
             int first = (epoch - 1) * 6; // 6 iterations per epoch on the one worker
             spark.setListeners(new ParameterServerStartPosition(), new IterationAnchorListener(6),
                     new IterationRecorder());
-            WorkerEpoch.observe(epoch); // what the shard loader does for every training batch
+            WorkerEpoch.observe(epoch); // what EpochObservingLoader does for every training batch
             SEEN.clear();
             spark.fitPaths(sc.parallelize(paths, 1), new SerializedDataSetLoader());
             List<Integer> seen = new ArrayList<>(SEEN); // one worker thread: in step order
