@@ -8,15 +8,15 @@
 # shapes: drawn PNGs (6 classes, --per-class training images each); digits: scikit-learn's handwritten digits
 # (submit/reference/digits_to_folder.py). torch and digits need: apt-get install python3-torch python3-torchvision
 # python3-sklearn. --set adds a job setting to every DL4J run.
-# Needs the test classes (the cluster harness is test code): builds them and the cluster jar when missing.
+# Needs the test classes (the cluster harness is test code) and the cluster jar: `mvn -B package -DskipTests`
+# builds both, and this script runs it when either is missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-if [[ ! -f spark-job/target/spark-job-cluster.jar || ! -d spark-job/target/test-classes ]]; then
-  mvn -B -q -Dstyle.color=never install -DskipTests >&2
+if [[ ! -f spark-job/target/spark-job-cluster.jar || ! -f spark-job/target/test-classpath.txt \
+    || ! -d spark-job/target/test-classes ]]; then
+  mvn -B -q -Dstyle.color=never package -DskipTests >&2
 fi
-mvn -B -q -Dstyle.color=never -pl spark-job dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile=target/test-classpath.txt >&2
 mapfile -t java17 < <(grep -v '^#' conf/java17-options)
 exec java -Xmx2g "${java17[@]}" -Dseresnext.root="$root" -Dseresnext.java17.opens="${java17[*]}" \
   -Dlog4j.configurationFile="$root/conf/log4j2.properties" \

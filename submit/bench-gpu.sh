@@ -36,10 +36,10 @@ done
 
 restore_cpu_build() {
   echo "bench-gpu.sh: restoring the CPU build" >&2
-  mvn -B -q -Dstyle.color=never install -DskipTests >&2
+  mvn -B -q -Dstyle.color=never package -DskipTests >&2
 }
 trap restore_cpu_build EXIT
-mvn -B -q -Dstyle.color=never -Pcuda install -DskipTests >&2
+mvn -B -q -Dstyle.color=never -Pcuda package -DskipTests >&2
 grep -q 'nd4j-cuda-11.6-1.0.0-M2.1-linux-x86_64-cudnn.jar' spark-job/target/runtime-classpath.txt \
   || fail "the -Pcuda build has no cuDNN natives on its class path"
 

@@ -17,7 +17,7 @@ stale() {
 
 if stale; then
   echo "local.sh: building $jar" >&2
-  (cd "$root" && mvn -B -q -Dstyle.color=never install -DskipTests) >&2
+  (cd "$root" && mvn -B -q -Dstyle.color=never package -DskipTests) >&2
 fi
 
 # `train` alone runs the embedded demo preset

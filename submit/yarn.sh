@@ -3,8 +3,8 @@
 #   submit/yarn.sh [--dry-run] train --input hdfs://... --output hdfs://...
 # Everything after the script name (but a leading --dry-run, which only prints the command) goes to the job.
 # Environment: SPARK_HOME (default /opt/spark), HADOOP_CONF_DIR (the cluster's configuration, as spark-submit
-# needs it), DEPLOY_MODE (cluster, the default, or client), SPARK_PROPERTIES (extra properties files, applied
-# last). Spark settings: conf/spark/common.properties and conf/spark/yarn.properties.
+# needs it), DEPLOY_MODE (cluster, the default, or client), SPARK_PROPERTIES (extra properties files,
+# colon-separated, applied last). Spark settings: conf/spark/common.properties and conf/spark/yarn.properties.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/launch.sh"
 mode="${DEPLOY_MODE:-cluster}"

@@ -29,7 +29,11 @@ launch() {
   local executor_jvm="" driver_jvm=""
   local -a confs=()
   local file key value
-  for file in "$root/conf/spark/common.properties" "$root/conf/spark/$engine.properties" ${SPARK_PROPERTIES:-}; do
+  # SPARK_PROPERTIES: a colon-separated list, like PATH (no word splitting, so a path may hold spaces)
+  local -a site=()
+  [[ -n "${SPARK_PROPERTIES:-}" ]] && IFS=: read -r -a site <<< "$SPARK_PROPERTIES"
+  for file in "$root/conf/spark/common.properties" "$root/conf/spark/$engine.properties" "${site[@]}"; do
+    [[ -f "$file" ]] || { echo "launch: no properties file '$file' (SPARK_PROPERTIES)" >&2; return 2; }
     while IFS= read -r line || [[ -n "$line" ]]; do
       [[ -z "${line// }" || "$line" =~ ^[[:space:]]*# ]] && continue
       key="${line%%=*}"
