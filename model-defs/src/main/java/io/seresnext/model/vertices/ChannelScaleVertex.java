@@ -1,10 +1,7 @@
 package io.seresnext.model.vertices;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * weights to {@code [N, C, H, W]} and multiply) materialises a full-size copy; this vertex broadcasts instead, with
  * a hand-written backward pass.
  */
-public class ChannelScaleVertex extends GraphVertex {
+public class ChannelScaleVertex extends ParameterFreeVertex {
 
     @Override
     public ChannelScaleVertex clone() {
@@ -26,18 +23,8 @@ public class ChannelScaleVertex extends GraphVertex {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof ChannelScaleVertex;
-    }
-
-    @Override
-    public int hashCode() {
-        return ChannelScaleVertex.class.getName().hashCode();
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
+    protected Object setting() {
+        return null;
     }
 
     @Override
@@ -70,11 +57,5 @@ public class ChannelScaleVertex extends GraphVertex {
                     + " channel weights");
         }
         return inputs[0];
-    }
-
-    @Override
-    public MemoryReport getMemoryReport(InputType... inputTypes) {
-        return new LayerMemoryReport.Builder(null, ChannelScaleVertex.class, inputTypes[0], inputTypes[0])
-                .standardMemory(0, 0).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
     }
 }

@@ -1,11 +1,8 @@
 package io.seresnext.model.vertices;
 
 import java.util.Arrays;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,7 +21,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * concatenated-paths form's reference: GroupedConvFormsTest compares the two, GradientCheckTest checks both by finite
  * differences.
  */
-public class ResidualMergeVertex extends GraphVertex {
+public class ResidualMergeVertex extends ParameterFreeVertex {
 
     private final boolean scaled;
 
@@ -42,18 +39,8 @@ public class ResidualMergeVertex extends GraphVertex {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof ResidualMergeVertex && ((ResidualMergeVertex) o).scaled == scaled;
-    }
-
-    @Override
-    public int hashCode() {
-        return ResidualMergeVertex.class.getName().hashCode() * 31 + Boolean.hashCode(scaled);
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
+    protected Object setting() {
+        return scaled;
     }
 
     @Override
@@ -87,11 +74,5 @@ public class ResidualMergeVertex extends GraphVertex {
             }
         }
         return inputs[0];
-    }
-
-    @Override
-    public MemoryReport getMemoryReport(InputType... inputTypes) {
-        return new LayerMemoryReport.Builder(null, ResidualMergeVertex.class, inputTypes[0], inputTypes[0])
-                .standardMemory(0, 0).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
     }
 }

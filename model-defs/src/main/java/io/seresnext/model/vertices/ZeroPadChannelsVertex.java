@@ -1,10 +1,7 @@
 package io.seresnext.model.vertices;
 
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,7 +11,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * Pads {@code [N, C, H, W]} with zero channels up to {@code outChannels}: the parameter-free half of the seed
  * network's downsampling shortcut (2x2 average pooling, then zero channel padding; "option A" of He et al.).
  */
-public class ZeroPadChannelsVertex extends GraphVertex {
+public class ZeroPadChannelsVertex extends ParameterFreeVertex {
 
     private final int outChannels;
 
@@ -35,18 +32,8 @@ public class ZeroPadChannelsVertex extends GraphVertex {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof ZeroPadChannelsVertex && ((ZeroPadChannelsVertex) o).outChannels == outChannels;
-    }
-
-    @Override
-    public int hashCode() {
-        return 31 * ZeroPadChannelsVertex.class.getName().hashCode() + outChannels;
-    }
-
-    @Override
-    public long numParams(boolean backprop) {
-        return 0;
+    protected Object setting() {
+        return outChannels;
     }
 
     @Override
@@ -76,12 +63,5 @@ public class ZeroPadChannelsVertex extends GraphVertex {
                     + " channels, more than outChannels=" + outChannels);
         }
         return InputType.convolutional(in.getHeight(), in.getWidth(), outChannels, in.getFormat());
-    }
-
-    @Override
-    public MemoryReport getMemoryReport(InputType... inputTypes) {
-        InputType out = getOutputType(-1, inputTypes);
-        return new LayerMemoryReport.Builder(null, ZeroPadChannelsVertex.class, inputTypes[0], out)
-                .standardMemory(0, 0).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
     }
 }

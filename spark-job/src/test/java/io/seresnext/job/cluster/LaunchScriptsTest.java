@@ -62,6 +62,20 @@ class LaunchScriptsTest {
         int standard = r.output().indexOf("spark.executor.memory=6g");
         int site = r.output().indexOf("spark.executor.memory=30g");
         assertTrue(standard >= 0 && site > standard, "site properties come last (and win): " + r.output());
+
+        // a colon-separated list, applied in order; a path with a space is one path
+        Path spaced = java.nio.file.Files.createDirectories(dir.resolve("site conf")).resolve("more.properties");
+        java.nio.file.Files.writeString(spaced, "spark.executor.memory=40g\n");
+        Run two = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_PROPERTIES",
+                extra + ":" + spaced), "--dry-run", "prepare", "--input", "hdfs:///in");
+        assertEquals(0, two.status(), two.output());
+        assertTrue(two.output().indexOf("spark.executor.memory=40g") > two.output().indexOf(
+                "spark.executor.memory=30g"), two.output());
+
+        Run absent = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_PROPERTIES",
+                dir.resolve("nope.properties").toString()), "--dry-run", "prepare", "--input", "hdfs:///in");
+        assertEquals(2, absent.status(), absent.output());
+        assertTrue(absent.output().contains("nope.properties"), absent.output());
     }
 
     @Test
