@@ -179,7 +179,7 @@ public final class ModelStore {
 
     private static ComputationGraph readModel(FileSystem fs, Path path) throws IOException {
         try (InputStream in = fs.open(path)) {
-            return ModelSerializer.restoreComputationGraph(in, true);
+            return ModelZip.read(in, path.toString());
         } catch (FileNotFoundException e) {
             throw new OutputException("no model at " + path);
         }
