@@ -42,19 +42,16 @@ class GroupedConvFormsTest {
         return whole.get(idx);
     }
 
-    private static String groupedName(Matcher m) {
-        return m.group(1) + "_" + m.group(3);
-    }
-
-    private static void copyWeights(ComputationGraph from, ComputationGraph to, Map<String, INDArray> source,
-            Map<String, INDArray> target) {
-        for (Map.Entry<String, INDArray> e : target.entrySet()) {
-            Matcher m = PATH_PARAM.matcher(e.getKey());
-            INDArray value = m.matches()
-                    ? pathSlice(source.get(groupedName(m)), Integer.parseInt(m.group(2)), e.getValue().size(0))
-                    : source.get(e.getKey());
-            e.getValue().assign(value.reshape(e.getValue().shape()));
-        }
+    /**
+     * The grouped form's counterpart of one concatenated-paths array (a parameter or its gradient), shaped like
+     * it: path i's slice of the grouped array, or the array of the same name.
+     */
+    private static INDArray groupedCounterpart(Map<String, INDArray> grouped, String pathsName, INDArray like) {
+        Matcher m = PATH_PARAM.matcher(pathsName);
+        INDArray value = m.matches()
+                ? pathSlice(grouped.get(m.group(1) + "_" + m.group(3)), Integer.parseInt(m.group(2)), like.size(0))
+                : grouped.get(pathsName);
+        return value.reshape(like.shape());
     }
 
     /**
@@ -71,7 +68,9 @@ class GroupedConvFormsTest {
         ComputationGraph c = TinyNets.init(grouped, type, 21);
         ComputationGraph b = TinyNets.init(paths, type, 22);
         assertEquals(c.numParams(), b.numParams());
-        copyWeights(c, b, c.paramTable(), b.paramTable());
+        for (Map.Entry<String, INDArray> e : b.paramTable().entrySet()) {
+            e.getValue().assign(groupedCounterpart(c.paramTable(), e.getKey(), e.getValue()));
+        }
 
         INDArray input = TinyNets.input(grouped, 4, 3);
         INDArray labels = TinyNets.oneHot(4, grouped.numClasses());
@@ -92,11 +91,8 @@ class GroupedConvFormsTest {
         Map<String, INDArray> gradC = c.gradient().gradientForVariable();
         int compared = 0;
         for (Map.Entry<String, INDArray> e : b.gradient().gradientForVariable().entrySet()) {
-            Matcher m = PATH_PARAM.matcher(e.getKey());
-            INDArray expected = m.matches()
-                    ? pathSlice(gradC.get(groupedName(m)), Integer.parseInt(m.group(2)), e.getValue().size(0))
-                    : gradC.get(e.getKey());
-            assertTrue(expected.reshape(e.getValue().shape()).equalsWithEps(e.getValue(), gradTolerance),
+            INDArray expected = groupedCounterpart(gradC, e.getKey(), e.getValue());
+            assertTrue(expected.equalsWithEps(e.getValue(), gradTolerance),
                     "gradient of " + e.getKey() + " differs");
             compared++;
         }
