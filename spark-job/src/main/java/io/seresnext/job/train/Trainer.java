@@ -35,9 +35,6 @@ public final class Trainer {
     private final ShardManifest manifest;
     private final ModelStore store;
     private final RunPlan plan;
-    private final boolean gradientSharing;
-    private final int workers;
-    private final LearningRateSchedule schedule;
 
     public Trainer(JavaSparkContext sc, JobConfig config, ShardManifest manifest, ModelStore store, RunPlan plan) {
         this.sc = sc;
@@ -45,9 +42,6 @@ public final class Trainer {
         this.manifest = manifest;
         this.store = store;
         this.plan = plan;
-        this.gradientSharing = plan.gradientSharing();
-        this.workers = plan.workers();
-        this.schedule = plan.schedule();
     }
 
     /** The trained network (a training master may hand back a new object) and the run's final state. */
@@ -62,21 +56,21 @@ public final class Trainer {
                 numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed(),
                 config.data().resizedCrop());
         @SuppressWarnings("rawtypes")
-        TrainingMaster master = TrainingMasters.create(config, workers, plan.workersPerExecutor(),
+        TrainingMaster master = TrainingMasters.create(config, plan.workers(), plan.workersPerExecutor(),
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));
         SparkComputationGraph spark = new SparkComputationGraph(sc, network, master);
         List<String> valBatches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, t.evalBatchSize());
         log.info("Training {} ({} classes) on {} training / {} validation images: {} epochs, {} workers x batch {}, "
                         + "{} iterations per worker and epoch, {}", config.model().preset(), numClasses,
-                manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL), t.epochs(), workers,
-                t.batchSize(), plan.iterationsPerWorker(),
+                manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL), t.epochs(),
+                plan.workers(), t.batchSize(), plan.iterationsPerWorker(),
                 config.trainingMaster().type().name().toLowerCase(Locale.ROOT));
-        if (gradientSharing) {
+        if (plan.gradientSharing()) {
             int gpus = GpuAssignment.gpusPerExecutor(sc.getConf());
             log.info("gradient sharing: {} worker(s) per executor{}; {}", plan.workersPerExecutor(), gpus > 0
                     ? " (" + gpus + " GPU(s) per executor)" : "", config.trainingMaster().gradientSharing()
-                    .averageUpdates() ? "each worker steps at 1/" + workers + " of the learning rate, so the sum "
-                    + "of the workers' updates is their average" : "the workers' updates are summed");
+                    .averageUpdates() ? "each worker steps at 1/" + plan.workers() + " of the learning rate, so the "
+                    + "sum of the workers' updates is their average" : "the workers' updates are summed");
         }
         long runStart = System.nanoTime();
         int firstEpoch = state.completedEpochs() + 1;
@@ -107,24 +101,24 @@ public final class Trainer {
         long images = manifest.count(ImageFolderIndex.TRAIN);
         spark.setListeners(listeners(perWorker));
         // gradient sharing's tasks wait in DL4J's sleep loops: a cancelled epoch must interrupt them
-        String group = phase(epoch, "train", batches.size() + " batches", gradientSharing);
+        String group = phase(epoch, "train", batches.size() + " batches", plan.gradientSharing());
         long start = System.nanoTime();
         fitEpoch(spark, batches, loader, epoch, state, group);
         double seconds = (System.nanoTime() - start) / 1e9;
 
         int recalibration = config.trainingMaster().gradientSharing().batchNormRecalibration();
-        if (gradientSharing && recalibration > 0) {
+        if (plan.gradientSharing() && recalibration > 0) {
             List<String> sample = batches.subList(0, Math.min(recalibration, batches.size()));
             phase(epoch, "batch-norm statistics", sample.size() + " training batches");
             BatchNormRecalibration.recalibrate(sc, spark.getNetwork(), sample, loader);
         }
 
-        if (gradientSharing && config.trainingMaster().gradientSharing().diagnostics()) {
+        if (plan.gradientSharing() && config.trainingMaster().gradientSharing().diagnostics()) {
             diagnose(epoch, spark.getNetwork(), batches, valBatches, loader);
         }
         phase(epoch, "evaluate", valBatches.size() + " validation batches");
         Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
-        double lr = schedule.valueAt(epoch * perWorker - 1, epoch - 1);
+        double lr = plan.schedule().valueAt(epoch * perWorker - 1, epoch - 1);
         EpochMetrics metrics = new EpochMetrics(epoch, lr, images, seconds, images / seconds, val.images(),
                 val.loss(), val.top1(), val.top5());
         TrainingState after = state.after(metrics, epoch * perWorker);
@@ -138,8 +132,8 @@ public final class Trainer {
     private List<TrainingListener> listeners(int perWorker) {
         JobConfig.Train t = config.train();
         ProgressListener progress = new ProgressListener(t.epochs(), perWorker, t.batchSize(), t.logEvery(),
-                schedule);
-        if (!gradientSharing) {
+                plan.schedule());
+        if (!plan.gradientSharing()) {
             return List.of(progress, new NativeHeapTuning());
         }
         List<TrainingListener> listeners = new ArrayList<>(List.of(new IterationAnchorListener(perWorker), progress,
@@ -159,9 +153,9 @@ public final class Trainer {
      */
     private void fitEpoch(SparkComputationGraph spark, List<String> batches, ShardBatchLoader loader, int epoch,
             TrainingState before, String group) {
-        var data = sc.parallelize(batches, Math.min(batches.size(), workers));
+        var data = sc.parallelize(batches, Math.min(batches.size(), plan.workers()));
         EpochObservingLoader training = new EpochObservingLoader(loader);
-        if (!gradientSharing) {
+        if (!plan.gradientSharing()) {
             spark.fitPaths(data, training);
             return;
         }
