@@ -263,7 +263,6 @@ public final class JobConfigLoader {
                         perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
                         recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
-                        c.getBoolean(gs + "scale-residual-with-rate"),
                         c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
 

@@ -141,9 +141,6 @@ public final class Trainer {
         if (config.trainingMaster().gradientSharing().keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
-        if (config.trainingMaster().gradientSharing().scaleResidualWithRate()) {
-            listeners.add(new ResidualRateScaling(plan.schedule()));
-        }
         if (config.trainingMaster().gradientSharing().diagnostics()) {
             listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
         }
