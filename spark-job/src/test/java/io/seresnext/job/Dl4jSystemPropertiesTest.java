@@ -2,24 +2,50 @@ package io.seresnext.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.BufferedReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
-/** The properties launched JVMs get (conf/dl4j-options) are the ones the job applies to its own JVM. */
+/** The job's own JVM gets exactly the properties launched JVMs get from conf/dl4j-options, and user settings win. */
 class Dl4jSystemPropertiesTest {
 
+    private static final String TIME_SOURCE = "org.deeplearning4j.spark.time.TimeSource";
+    private static final String UNBLOCK_TIMEOUT = "aeron.publication.unblock.timeout";
+
     @Test
-    void theLaunchOptionsFileAndTheJobsDefaultsAgree() throws Exception {
-        Map<String, String> launched = new TreeMap<>();
-        for (String line : Files.readAllLines(Path.of("../conf/dl4j-options"))) {
-            if (line.startsWith("-D")) {
-                int eq = line.indexOf('=');
-                launched.put(line.substring(2, eq), line.substring(eq + 1).trim());
-            }
+    void theJobReadsTheSameListAsTheLaunchScripts() throws Exception {
+        Map<String, String> launched;
+        try (BufferedReader file = Files.newBufferedReader(Path.of("../conf/dl4j-options"))) {
+            launched = Dl4jSystemProperties.parse(file);
         }
-        assertEquals(new TreeMap<>(Dl4jSystemProperties.DEFAULTS), launched);
+        assertEquals(launched, Dl4jSystemProperties.defaults());
+        assertEquals("org.deeplearning4j.spark.time.SystemClockTimeSource", launched.get(TIME_SOURCE));
+        assertEquals("60000000000", launched.get(UNBLOCK_TIMEOUT));
+    }
+
+    @Test
+    void unsetPropertiesAreAppliedAndAUsersSettingIsKept() {
+        String timeSource = System.getProperty(TIME_SOURCE);
+        String timeout = System.getProperty(UNBLOCK_TIMEOUT);
+        try {
+            System.clearProperty(TIME_SOURCE);
+            System.setProperty(UNBLOCK_TIMEOUT, "123");
+            Dl4jSystemProperties.applyDefaults();
+            assertEquals("org.deeplearning4j.spark.time.SystemClockTimeSource", System.getProperty(TIME_SOURCE));
+            assertEquals("123", System.getProperty(UNBLOCK_TIMEOUT));
+        } finally {
+            restore(TIME_SOURCE, timeSource);
+            restore(UNBLOCK_TIMEOUT, timeout);
+        }
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, value);
+        }
     }
 }
