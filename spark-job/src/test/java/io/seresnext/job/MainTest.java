@@ -53,6 +53,9 @@ class MainTest {
     void evaluatingAFileThatIsNotAModelExitsWithTwoAndNamesIt() throws Exception {
         Path model = Files.createDirectories(dir.resolve("model"));
         Files.writeString(model.resolve("model.zip"), "not a zip");
+        Files.writeString(model.resolve("labels.txt"), "cats\ndogs\n");
+        Files.writeString(model.resolve("job.conf"), "input = \"file:///in\"\noutput = \"file:///out\"\n");
+        Files.writeString(model.resolve("_SUCCESS"), "");
         Path output = dir.resolve("evaluation");
         Outcome o = run("evaluate", "--model", model.toUri().toString(), "--input", dir.toUri().toString(),
                 "--output", output.toUri().toString(), "--master", "local[1]");

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -27,8 +28,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 /**
  * A model directory that {@code train} published ({@link ModelStore}'s layout), read for scoring: the network
  * (through the project's safe model-zip reader), its class names, the preprocessing it was trained with, and the
- * provenance files it carries. Anything missing or malformed is refused with an error naming the file; these are
- * the user's {@code --model}, so the errors are bad input.
+ * provenance files it carries. Anything missing or malformed is refused with an error naming the file (the cheap
+ * checks first); these are the user's {@code --model}, so the errors are bad input.
  *
  * @param directory   the published directory, qualified
  * @param sha256      of model.zip: identifies the exact weights scored
@@ -43,31 +44,31 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
     public static PublishedModel read(String uri, Configuration conf) throws IOException {
         Path dir = new Path(HadoopFiles.qualified(uri, conf));
         FileSystem fs = HadoopFiles.fileSystem(dir.toString(), conf);
-        if (dir.getName().equals(ModelStore.MODEL) && fs.isFile(dir)) {
+        FileStatus given = status(fs, dir);
+        if (given != null && given.isFile() && dir.getName().equals(ModelStore.MODEL)) {
             dir = dir.getParent();
-        }
-        if (!fs.isDirectory(dir)) {
+        } else if (given == null || !given.isDirectory()) {
             throw new InvalidConfigException("--model: no published model directory at " + dir);
         }
         Path zip = new Path(dir, ModelStore.MODEL);
         if (!fs.exists(zip)) {
             throw new InvalidConfigException("--model: " + dir + " holds no " + ModelStore.MODEL);
         }
-        ComputationGraph network = network(zip, conf);
         if (!fs.exists(new Path(dir, ModelStore.SUCCESS))) {
             // without the marker the files may come from two different runs (a publish that stopped half-way)
             throw new InvalidConfigException("--model: " + dir + " has no " + ModelStore.SUCCESS + " marker: its "
                     + "publication did not finish, so its files may not belong together");
         }
         List<String> classes = labels(fs, new Path(dir, ModelStore.LABELS));
+        Path confPath = new Path(dir, ModelStore.CONFIG);
+        String configText = text(fs, confPath);
+        JobConfig config = JobConfigLoader.fromStored(configText, confPath.toString());
+        ComputationGraph network = network(zip, conf); // last: the costly read
         long outputs = network.layerSize(SeResNeXtGraph.OUTPUT);
         if (outputs != classes.size()) {
             throw new InvalidConfigException("--model: " + new Path(dir, ModelStore.LABELS) + " names "
                     + classes.size() + " classes but " + zip + " has " + outputs + " outputs");
         }
-        Path confPath = new Path(dir, ModelStore.CONFIG);
-        String configText = text(fs, confPath);
-        JobConfig config = JobConfigLoader.fromStored(configText, confPath.toString());
         Path metricsPath = new Path(dir, ModelStore.METRICS);
         JsonNode metrics = fs.exists(metricsPath) ? new ObjectMapper().readTree(text(fs, metricsPath)) : null;
         return new PublishedModel(dir.toString(), network, classes, sha256(fs, zip), config, configText, metrics);
@@ -80,6 +81,14 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
             throw new InvalidConfigException("--model: " + e.getMessage());
         } catch (RuntimeException e) { // DL4J's own complaints about a zip with the right entries but no model
             throw new InvalidConfigException("--model: " + zip + " is not a model DL4J can read: " + e);
+        }
+    }
+
+    private static FileStatus status(FileSystem fs, Path path) throws IOException {
+        try {
+            return fs.getFileStatus(path);
+        } catch (FileNotFoundException e) {
+            return null;
         }
     }
 
