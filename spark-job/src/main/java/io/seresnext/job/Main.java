@@ -22,8 +22,6 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Entry point of the jar: what {@code submit/local.sh} runs, and the main class spark-submit runs on a cluster.
  * Exit status: 0 done, 2 a bad command line or configuration, 1 bad data, output or a failure while running.
- * {@code evaluate}'s inputs are all command-line arguments, so a bad {@code --model}, a class folder the model does
- * not know and an existing evaluation.json are configuration errors: 2.
  */
 public final class Main {
 

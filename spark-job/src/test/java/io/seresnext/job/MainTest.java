@@ -59,7 +59,7 @@ class MainTest {
         Path output = dir.resolve("evaluation");
         Outcome o = run("evaluate", "--model", model.toUri().toString(), "--input", dir.toUri().toString(),
                 "--output", output.toUri().toString(), "--master", "local[1]");
-        assertEquals(2, o.status());
+        assertEquals(1, o.status(), "a model that cannot be read is bad data, as for train");
         assertTrue(o.stderr().contains("Error: --model: not a model zip: ") && o.stderr().contains("model.zip"),
                 o.stderr());
         assertTrue(!Files.exists(output), "nothing was written");

@@ -1,6 +1,5 @@
 package io.seresnext.job.data;
 
-import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -136,7 +135,7 @@ public final class ImageFolderIndex {
      * validation split, labelled by its class folder's position in {@code known} (by name, so the folder may hold
      * any subset of those classes).
      *
-     * @throws InvalidConfigException naming the class folders that are not in {@code known}
+     * @throws DataException naming the class folders that are not in {@code known}
      */
     public static Listing labelled(SparkSession spark, String input, List<String> known) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -149,7 +148,7 @@ public final class ImageFolderIndex {
         List<String> folders = classFolders(fs, root);
         List<String> unknown = folders.stream().filter(f -> !known.contains(f)).toList();
         if (!unknown.isEmpty()) {
-            throw new InvalidConfigException("--input: class folder(s) " + unknown + " under " + root
+            throw new DataException("--input: class folder(s) " + unknown + " under " + root
                     + " are not classes of the model, which knows " + known);
         }
         List<ClassDir> dirs = folders.stream().map(f -> new ClassDir(VAL, known.indexOf(f),

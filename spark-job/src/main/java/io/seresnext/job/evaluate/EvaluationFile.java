@@ -2,9 +2,9 @@ package io.seresnext.job.evaluate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.data.HadoopFiles;
 import io.seresnext.job.output.AtomicFiles;
+import io.seresnext.job.output.OutputException;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -32,7 +32,7 @@ public final class EvaluationFile {
     /** Changes nothing: runs before any work, so that a refused run costs nothing. */
     public void checkUsable(boolean overwrite) throws IOException {
         if (!overwrite && fs.exists(path)) {
-            throw new InvalidConfigException("output " + path + " already exists; pass --overwrite to replace it "
+            throw new OutputException("output " + path + " already exists; pass --overwrite to replace it "
                     + "or choose another --output");
         }
     }

@@ -2,7 +2,7 @@ package io.seresnext.job.evaluate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.seresnext.job.config.InvalidConfigException;
+import io.seresnext.job.data.DataException;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.job.data.HadoopFiles;
@@ -48,15 +48,15 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
         if (given != null && given.isFile() && dir.getName().equals(ModelStore.MODEL)) {
             dir = dir.getParent();
         } else if (given == null || !given.isDirectory()) {
-            throw new InvalidConfigException("--model: no published model directory at " + dir);
+            throw new DataException("--model: no published model directory at " + dir);
         }
         Path zip = new Path(dir, ModelStore.MODEL);
         if (!fs.exists(zip)) {
-            throw new InvalidConfigException("--model: " + dir + " holds no " + ModelStore.MODEL);
+            throw new DataException("--model: " + dir + " holds no " + ModelStore.MODEL);
         }
         if (!fs.exists(new Path(dir, ModelStore.SUCCESS))) {
             // without the marker the files may come from two different runs (a publish that stopped half-way)
-            throw new InvalidConfigException("--model: " + dir + " has no " + ModelStore.SUCCESS + " marker: its "
+            throw new DataException("--model: " + dir + " has no " + ModelStore.SUCCESS + " marker: its "
                     + "publication did not finish, so its files may not belong together");
         }
         List<String> classes = labels(fs, new Path(dir, ModelStore.LABELS));
@@ -66,7 +66,7 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
         ComputationGraph network = network(zip, conf); // last: the costly read
         long outputs = network.layerSize(SeResNeXtGraph.OUTPUT);
         if (outputs != classes.size()) {
-            throw new InvalidConfigException("--model: " + new Path(dir, ModelStore.LABELS) + " names "
+            throw new DataException("--model: " + new Path(dir, ModelStore.LABELS) + " names "
                     + classes.size() + " classes but " + zip + " has " + outputs + " outputs");
         }
         Path metricsPath = new Path(dir, ModelStore.METRICS);
@@ -78,9 +78,9 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
         try {
             return ModelStore.readModel(zip.toString(), conf);
         } catch (OutputException e) {
-            throw new InvalidConfigException("--model: " + e.getMessage());
+            throw new DataException("--model: " + e.getMessage());
         } catch (RuntimeException e) { // DL4J's own complaints about a zip with the right entries but no model
-            throw new InvalidConfigException("--model: " + zip + " is not a model DL4J can read: " + e);
+            throw new DataException("--model: " + zip + " is not a model DL4J can read: " + e);
         }
     }
 
@@ -96,7 +96,7 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
         List<String> names = Arrays.stream(text(fs, path).split("\n")).map(String::strip)
                 .filter(s -> !s.isEmpty()).toList();
         if (names.size() < 2 || names.size() != names.stream().distinct().count()) {
-            throw new InvalidConfigException("--model: " + path + " must name two or more distinct classes, one a "
+            throw new DataException("--model: " + path + " must name two or more distinct classes, one a "
                     + "line; it names " + names);
         }
         return names;
@@ -106,7 +106,7 @@ public record PublishedModel(String directory, ComputationGraph network, List<St
         try (InputStream in = fs.open(path)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (FileNotFoundException e) {
-            throw new InvalidConfigException("--model: " + path + " is missing");
+            throw new DataException("--model: " + path + " is missing");
         }
     }
 

@@ -41,11 +41,13 @@ public final class RunLock implements AutoCloseable {
     private final Path lock;
     private final String owner;
     private final ScheduledExecutorService heartbeat;
+    private final boolean createdTheDirectory;
 
-    private RunLock(FileSystem fs, Path lock, String owner, Duration renewEvery) {
+    private RunLock(FileSystem fs, Path lock, String owner, Duration renewEvery, boolean createdTheDirectory) {
         this.fs = fs;
         this.lock = lock;
         this.owner = owner;
+        this.createdTheDirectory = createdTheDirectory;
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "run-lock-heartbeat");
             t.setDaemon(true);
@@ -64,9 +66,10 @@ public final class RunLock implements AutoCloseable {
         FileSystem writable = AtomicFiles.writable(fs);
         Path lock = new Path(root, NAME);
         String owner = describeThisRun();
+        boolean created = !writable.exists(root);
         writable.mkdirs(root);
         if (createExclusively(writable, lock, owner)) {
-            return new RunLock(writable, lock, owner, renewEvery);
+            return new RunLock(writable, lock, owner, renewEvery, created);
         }
         FileStatus held = heldBy(writable, lock);
         if (held != null) {
@@ -82,7 +85,7 @@ public final class RunLock implements AutoCloseable {
         if (!createExclusively(writable, lock, owner)) {
             throw new OutputException("output " + root + " was taken by another run just now (" + lock + ")");
         }
-        return new RunLock(writable, lock, owner, renewEvery);
+        return new RunLock(writable, lock, owner, renewEvery, created);
     }
 
     /** Moves the stale lock aside under a unique name, so that only one of two racing runs can take it over. */
@@ -174,13 +177,20 @@ public final class RunLock implements AutoCloseable {
         return lock;
     }
 
-    /** Releases the lock; a failure here only delays the next run until the lock is stale, so it is logged. */
+    /**
+     * Releases the lock, and the output directory too when this run created it and wrote nothing (a run refused
+     * for bad input leaves no trace). A failure here only delays the next run until the lock is stale: logged.
+     */
     @Override
     public void close() {
         heartbeat.shutdownNow();
         try {
             if (read(fs, lock).equals(owner)) {
                 fs.delete(lock, false);
+            }
+            Path root = lock.getParent();
+            if (createdTheDirectory && fs.listStatus(root).length == 0) {
+                fs.delete(root, false); // not recursive: fails harmlessly if another run has just arrived
             }
         } catch (IOException e) {
             log.warn("Could not release the run lock {} ({}); the next run takes it over after {} minutes", lock,

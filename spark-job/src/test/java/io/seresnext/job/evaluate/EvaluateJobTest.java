@@ -9,11 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seresnext.job.TrainJob;
-import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.config.JobConfigLoader;
+import io.seresnext.job.data.DataException;
 import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.output.OutputException;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.job.testing.TestJobs;
 import io.seresnext.job.testing.TestSpark;
@@ -216,7 +217,7 @@ class EvaluateJobTest {
         String more = hdfs.uri("/data/shapes4");
         DemoDataset.write(more, fs.getConf(), 4, 1, 2, 5); // adds "square"
         String output = hdfs.uri("/evaluations/unknown");
-        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        DataException e = assertThrows(DataException.class,
                 () -> EvaluateJob.run(spark, model, options(more, output, false)));
         assertTrue(e.getMessage().contains("[square]") && e.getMessage().contains(more + "/val"), e.getMessage());
         assertFalse(fs.exists(new Path(output)), "nothing written");
@@ -227,7 +228,7 @@ class EvaluateJobTest {
         String broken = hdfs.uri("/models/broken");
         FileUtil.copy(fs, new Path(model), fs, new Path(broken), false, fs.getConf());
         write(new Path(broken, ModelStore.MODEL), "not a zip".getBytes(StandardCharsets.UTF_8));
-        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        DataException e = assertThrows(DataException.class,
                 () -> EvaluateJob.run(spark, broken, options(data, hdfs.uri("/evaluations/broken"), false)));
         assertTrue(e.getMessage().startsWith("--model") && e.getMessage().contains(broken + "/model.zip"),
                 e.getMessage());
@@ -236,7 +237,7 @@ class EvaluateJobTest {
     @Test
     void aMissingModelIsRefusedByName() {
         String nowhere = hdfs.uri("/models/nowhere");
-        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        DataException e = assertThrows(DataException.class,
                 () -> EvaluateJob.run(spark, nowhere, options(data, hdfs.uri("/evaluations/nowhere"), false)));
         assertTrue(e.getMessage().startsWith("--model") && e.getMessage().contains(nowhere), e.getMessage());
     }
@@ -247,7 +248,7 @@ class EvaluateJobTest {
         Path file = new Path(output, EvaluationFile.NAME);
         byte[] earlier = "an earlier evaluation".getBytes(StandardCharsets.UTF_8);
         write(file, earlier);
-        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+        OutputException e = assertThrows(OutputException.class,
                 () -> EvaluateJob.run(spark, model, options(data, output, false)));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("--overwrite"),
                 e.getMessage());
