@@ -6,15 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.output.AtomicFiles;
+import io.seresnext.job.output.Checksums;
 import io.seresnext.job.output.ModelStore;
+import io.seresnext.job.output.OutputException;
 import io.seresnext.job.output.TrainingState;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.model.ModelSpec;
 import io.seresnext.model.SeResNeXtGraph;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -106,5 +114,75 @@ class ModelStoreTest {
         assertEquals(4, last.state().completedEpochs());
         assertEquals(net.params(), last.network().params());
         assertTrue(last.network().getUpdater().getStateViewArray() != null);
+    }
+
+    /** Damage as a bad copy or disk would: one bit of one byte in the middle of the file. */
+    private static void flipABit(FileSystem fs, Path file) throws IOException {
+        byte[] bytes;
+        try (InputStream in = fs.open(file)) {
+            bytes = in.readAllBytes();
+        }
+        bytes[bytes.length / 2] ^= 0x10;
+        try (OutputStream out = fs.create(file, true)) {
+            out.write(bytes);
+        }
+    }
+
+    @Test
+    void theSuccessMarkerRecordsEveryPublishedFilesDigestInSha256sumFormat() throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = new ModelStore(hdfs.uri("/models/digests"), conf);
+        store.startRun(false);
+        store.publish(tinyNetwork(4), state(1));
+        FileSystem fs = store.root().getFileSystem(conf);
+        String marker;
+        try (InputStream in = fs.open(new Path(store.root(), ModelStore.SUCCESS))) {
+            marker = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Map<String, String> recorded = Checksums.parse(marker);
+        assertEquals(List.of(ModelStore.MODEL, ModelStore.LABELS, ModelStore.CONFIG, ModelStore.METRICS),
+                List.copyOf(recorded.keySet()));
+        for (Map.Entry<String, String> file : recorded.entrySet()) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = fs.open(new Path(store.root(), file.getKey()))) {
+                digest.update(in.readAllBytes());
+            }
+            assertEquals(HexFormat.of().formatHex(digest.digest()), file.getValue(), file.getKey());
+        }
+    }
+
+    @Test
+    void aPublishedModelWithAFlippedBitIsRefusedNamingTheFile() throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = new ModelStore(hdfs.uri("/models/flipped"), conf);
+        store.startRun(false);
+        store.publish(tinyNetwork(5), state(1));
+        Path model = new Path(store.root(), ModelStore.MODEL);
+        flipABit(store.root().getFileSystem(conf), model);
+        OutputException e = assertThrows(OutputException.class, () -> ModelStore.readModel(model.toString(), conf));
+        assertTrue(e.getMessage().contains(model.toString()) && e.getMessage().contains("corrupt")
+                && e.getMessage().contains(ModelStore.SUCCESS), e.getMessage());
+    }
+
+    @Test
+    void aDamagedNewestCheckpointIsSkippedForThePreviousOneAndNoneUsableIsAnError() throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = new ModelStore(hdfs.uri("/models/damaged-checkpoints"), conf);
+        store.startRun(false);
+        ComputationGraph first = tinyNetwork(6);
+        store.checkpoint(first, state(1), 3);
+        store.checkpoint(tinyNetwork(7), state(2), 3);
+        FileSystem fs = store.root().getFileSystem(conf);
+        List<Path> written = store.checkpoints();
+        flipABit(fs, new Path(written.get(1), ModelStore.MODEL));
+
+        ModelStore.Checkpoint usable = store.latestCheckpoint().orElseThrow();
+        assertEquals("epoch-0001", usable.path().getName());
+        assertEquals(first.params(), usable.network().params());
+
+        flipABit(fs, new Path(written.get(0), ModelStore.MODEL));
+        OutputException e = assertThrows(OutputException.class, store::latestCheckpoint);
+        assertTrue(e.getMessage().contains("epoch-0001") && e.getMessage().contains("epoch-0002")
+                && e.getMessage().contains("corrupt"), e.getMessage());
     }
 }

@@ -7,6 +7,8 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,9 +33,10 @@ import org.slf4j.LoggerFactory;
  *   labels.txt     class names, one per line, in label order
  *   job.conf       the resolved configuration of the run
  *   metrics.json   per-epoch metrics
- *   _SUCCESS       written last: the run finished and the files above belong together
+ *   _SUCCESS       written last: the run finished and the files above belong together; holds their SHA-256
  *   _RUNNING       while a run is writing here (RunLock)
- *   checkpoints/epoch-NNNN/{model.zip,state.json}   the last K epochs, each renamed into place when complete
+ *   checkpoints/epoch-NNNN/{model.zip,model.zip.sha256,state.json}   the last K epochs, each renamed into place
+ *                  when complete
  * </pre>
  * Nothing is ever written in place: a crash leaves the previous model or the new one.
  */
@@ -47,6 +50,7 @@ public final class ModelStore {
     public static final String SUCCESS = "_SUCCESS";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String STATE = "state.json";
+    public static final String MODEL_SHA256 = MODEL + ".sha256";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -99,21 +103,31 @@ public final class ModelStore {
         fs.mkdirs(root);
     }
 
-    /** The final model and its companions, then the success marker. */
+    /** The final model and its companions, then the success marker, which records their digests. */
     public void publish(ComputationGraph network, TrainingState state) throws IOException {
         fs.delete(new Path(root, SUCCESS), false);
-        writeModel(new Path(root, MODEL), network);
-        AtomicFiles.write(fs, new Path(root, LABELS),
-                out -> out.write((String.join("\n", state.classes()) + "\n").getBytes(StandardCharsets.UTF_8)));
-        AtomicFiles.write(fs, new Path(root, CONFIG), out -> out.write(state.config().getBytes(StandardCharsets.UTF_8)));
-        AtomicFiles.write(fs, new Path(root, METRICS), out -> JSON.writeValue(out, state.metrics()));
-        AtomicFiles.write(fs, new Path(root, SUCCESS), out -> { });
+        StringBuilder digests = new StringBuilder();
+        digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
+        byte[] labels = (String.join("\n", state.classes()) + "\n").getBytes(StandardCharsets.UTF_8);
+        digests.append(Checksums.line(writeDigested(new Path(root, LABELS), out -> out.write(labels)), LABELS));
+        byte[] config = state.config().getBytes(StandardCharsets.UTF_8);
+        digests.append(Checksums.line(writeDigested(new Path(root, CONFIG), out -> out.write(config)), CONFIG));
+        digests.append(Checksums.line(writeDigested(new Path(root, METRICS),
+                out -> JSON.writeValue(out, state.metrics())), METRICS));
+        AtomicFiles.write(fs, new Path(root, SUCCESS), out -> out.write(digests.toString()
+                .getBytes(StandardCharsets.UTF_8)));
         log.info("Published the model to {}", new Path(root, MODEL));
     }
 
-    /** Writes the network to a temporary name, then renames it over the target. */
-    void writeModel(Path target, ComputationGraph network) throws IOException {
-        AtomicFiles.write(fs, target, out -> ModelSerializer.writeModel(network, out, true));
+    /** Writes the network to a temporary name, then renames it over the target; returns its SHA-256. */
+    String writeModel(Path target, ComputationGraph network) throws IOException {
+        return writeDigested(target, out -> ModelSerializer.writeModel(network, out, true));
+    }
+
+    private String writeDigested(Path target, AtomicFiles.Writer writer) throws IOException {
+        MessageDigest digest = Checksums.sha256();
+        AtomicFiles.write(fs, target, out -> writer.write(new DigestOutputStream(out, digest)));
+        return Checksums.hex(digest);
     }
 
     /** A checkpoint directory for the epoch just finished; keeps the newest {@code keep}. */
@@ -123,8 +137,12 @@ public final class ModelStore {
         Path tmp = new Path(dir, "_tmp-" + finished.getName() + "-" + UUID.randomUUID());
         FileSystem out = AtomicFiles.writable(fs);
         out.mkdirs(tmp);
+        MessageDigest digest = Checksums.sha256();
         try (var stream = out.create(new Path(tmp, MODEL), true)) {
-            ModelSerializer.writeModel(network, stream, true);
+            ModelSerializer.writeModel(network, new DigestOutputStream(stream, digest), true);
+        }
+        try (OutputStream stream = out.create(new Path(tmp, MODEL_SHA256), true)) {
+            stream.write(Checksums.line(Checksums.hex(digest), MODEL).getBytes(StandardCharsets.UTF_8));
         }
         try (OutputStream stream = out.create(new Path(tmp, STATE), true)) {
             JSON.writeValue(stream, state);
@@ -160,17 +178,32 @@ public final class ModelStore {
         return out;
     }
 
+    /**
+     * The newest checkpoint that reads back whole; a damaged one (its model failing its digest, or unreadable) is
+     * skipped with a warning in favour of the one before.
+     *
+     * @throws OutputException when checkpoints exist but none is usable, naming what was wrong with each
+     */
     public Optional<Checkpoint> latestCheckpoint() throws IOException {
         List<Path> all = checkpoints();
-        if (all.isEmpty()) {
-            return Optional.empty();
+        List<String> damaged = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Path dir = all.get(i);
+            try {
+                TrainingState state;
+                try (InputStream in = fs.open(new Path(dir, STATE))) {
+                    state = JSON.readValue(in, TrainingState.class);
+                }
+                return Optional.of(new Checkpoint(dir, readModel(new Path(dir, MODEL)), state));
+            } catch (IOException | RuntimeException e) {
+                log.warn("Skipping the damaged checkpoint {}: {}", dir, e.getMessage());
+                damaged.add(dir.getName() + ": " + e.getMessage());
+            }
         }
-        Path last = all.get(all.size() - 1);
-        TrainingState state;
-        try (InputStream in = fs.open(new Path(last, STATE))) {
-            state = JSON.readValue(in, TrainingState.class);
+        if (!damaged.isEmpty()) {
+            throw new OutputException("no usable checkpoint under " + new Path(root, CHECKPOINTS) + ": " + damaged);
         }
-        return Optional.of(new Checkpoint(last, readModel(new Path(last, MODEL)), state));
+        return Optional.empty();
     }
 
     public ComputationGraph readModel(Path path) throws IOException {
@@ -183,9 +216,15 @@ public final class ModelStore {
         return readModel(HadoopFiles.fileSystem(path.toString(), conf), path);
     }
 
+    /** Checked against the digest its directory records (a checkpoint's model.zip.sha256, an output's _SUCCESS). */
     private static ComputationGraph readModel(FileSystem fs, Path path) throws IOException {
+        Checksums.Expected expected = Checksums.recorded(fs, new Path(path.getParent(), MODEL_SHA256),
+                path.getName());
+        if (expected == null) {
+            expected = Checksums.recorded(fs, new Path(path.getParent(), SUCCESS), path.getName());
+        }
         try (InputStream in = fs.open(path)) {
-            return ModelZip.read(in, path.toString());
+            return ModelZip.read(in, path.toString(), expected);
         } catch (FileNotFoundException e) {
             throw new OutputException("no model at " + path);
         }

@@ -3,6 +3,8 @@ package io.seresnext.job.output;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.Enumeration;
@@ -27,13 +29,22 @@ final class ModelZip {
     private ModelZip() {
     }
 
-    /** @param where the zip's URI, for messages */
-    static ComputationGraph read(InputStream in, String where) throws IOException {
+    /**
+     * @param where    the zip's URI, for messages
+     * @param expected the digest recorded when the zip was written, or null where none was
+     */
+    static ComputationGraph read(InputStream in, String where, Checksums.Expected expected) throws IOException {
         // one local copy, as ModelSerializer makes of a stream anyway: the zip's directory is read without
-        // reading its entries
+        // reading its entries, and its digest checked before any of it is
         File local = Files.createTempFile("model", ".zip").toFile();
         try {
-            Files.copy(in, local.toPath(), StandardCopyOption.REPLACE_EXISTING);
+            MessageDigest digest = Checksums.sha256();
+            Files.copy(new DigestInputStream(in, digest), local.toPath(), StandardCopyOption.REPLACE_EXISTING);
+            String actual = Checksums.hex(digest);
+            if (expected != null && !expected.sha256().equals(actual)) {
+                throw new OutputException("the model " + where + " is corrupt: its SHA-256 is " + actual + " but "
+                        + expected.recordedIn() + " recorded " + expected.sha256() + " when it was written");
+            }
             checkEntries(local, where);
             return ModelSerializer.restoreComputationGraph(local, true);
         } finally {

@@ -56,7 +56,7 @@ class ModelZipTest {
     void aModelThisProjectWroteIsRead() throws Exception {
         File zip = model();
         try (FileInputStream in = new FileInputStream(zip)) {
-            ComputationGraph read = ModelZip.read(in, zip.toString());
+            ComputationGraph read = ModelZip.read(in, zip.toString(), null);
             assertEquals(3, read.getLayer(SeResNeXtGraph.OUTPUT).getParam("W").size(1));
         }
     }
@@ -91,7 +91,7 @@ class ModelZipTest {
         deserialized = false;
 
         try (FileInputStream in = new FileInputStream(planted)) {
-            OutputException e = assertThrows(OutputException.class, () -> ModelZip.read(in, planted.toString()));
+            OutputException e = assertThrows(OutputException.class, () -> ModelZip.read(in, planted.toString(), null));
             assertTrue(e.getMessage().contains("preprocessor.bin") && e.getMessage().contains(planted.toString()),
                     e.getMessage());
         }
@@ -103,7 +103,7 @@ class ModelZipTest {
         File junk = dir.resolve("junk.zip").toFile();
         Files.writeString(junk.toPath(), "not a zip");
         try (FileInputStream in = new FileInputStream(junk)) {
-            OutputException e = assertThrows(OutputException.class, () -> ModelZip.read(in, junk.toString()));
+            OutputException e = assertThrows(OutputException.class, () -> ModelZip.read(in, junk.toString(), null));
             assertTrue(e.getMessage().contains(junk.toString()), e.getMessage());
         }
     }
