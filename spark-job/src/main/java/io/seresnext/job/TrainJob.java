@@ -16,6 +16,7 @@ import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.job.train.NetworkFactory;
 import io.seresnext.job.train.RunPlan;
 import io.seresnext.job.train.Trainer;
+import io.seresnext.job.train.TrainingMasters;
 import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -56,6 +57,7 @@ public final class TrainJob {
         JobConfig config = requested;
         ModelStore.Checkpoint checkpoint = null;
         store.checkUsable(requested.overwrite(), requested.resume()); // again: a run may have ended meanwhile
+        TrainingMasters.requireNetworkMaskOnClusters(requested, spark.sparkContext().isLocal());
         if (requested.resume()) {
             checkpoint = store.latestCheckpoint().orElseThrow(() ->
                     new OutputException("--resume: no finished checkpoint under " + store.root()));

@@ -248,6 +248,9 @@ public final class JobConfigLoader {
         require(perExecutor >= 0, gs + "workers-per-executor", "must be >= 0 (0: one per GPU), got " + perExecutor);
         int gsPrefetch = c.getInt(gs + "prefetch");
         require(gsPrefetch >= 0, gs + "prefetch", "must be >= 0, got " + gsPrefetch);
+        String networkMask = c.getString(gs + "network-mask");
+        require(networkMask.isEmpty() || networkMask.matches("(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}"),
+                gs + "network-mask", "must be an IPv4 subnet such as 10.1.0.0/16, got '" + networkMask + "'");
         int port = c.getInt(gs + "port");
         require(port > 0 && port < 65536, gs + "port", "must be a UDP port, got " + port);
         int recalibration = c.getInt(gs + "batch-norm-recalibration");
@@ -261,7 +264,7 @@ public final class JobConfigLoader {
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, minSparsity, maxSparsity,
                         perExecutor, gsPrefetch,
-                        c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
+                        c.getString(gs + "controller-address"), networkMask, port,
                         recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
                         c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
