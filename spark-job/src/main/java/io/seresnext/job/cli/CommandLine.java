@@ -1,6 +1,7 @@
 package io.seresnext.job.cli;
 
 import io.seresnext.job.config.JobConfigLoader;
+import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.model.GroupedConvForm;
 import java.io.File;
 import io.seresnext.model.ModelSpec;
@@ -59,6 +60,7 @@ public final class CommandLine {
                 b.cmd("prepare").action((u, c) -> command(c, "prepare"))
                         .text("decode an image folder into the shard cache that `train` reads (train does it too)")
                         .children(seq(jobOptions(b, false))),
+                registryCommand(b),
                 b.cmd("bench-data").action((u, c) -> {
                     c.batch = 64;
                     return command(c, "bench-data");
@@ -135,6 +137,37 @@ public final class CommandLine {
                                         + "frees (what ND4J's periodic GC could gain)")))));
     }
 
+    /** {@code registry --registry URI list | show VERSION | promote VERSION | rollback}. */
+    private static OParser<?, CliOptions> registryCommand(OParserBuilder<CliOptions> b) {
+        return b.cmd("registry").action((u, c) -> command(c, "registry"))
+                .text("list, show, promote or roll back the versions of a model registry (see `train --register`)")
+                .children(seq(
+                        b.opt("registry", STRING).valueName("URI").action((v, c) -> {
+                            c.registry = v;
+                            return c;
+                        }).text("the registry (any Hadoop URI)"),
+                        b.cmd("list").action((u, c) -> registryAction(c, "list"))
+                                .text("every version, oldest first; * marks the current one"),
+                        b.cmd("show").action((u, c) -> registryAction(c, "show"))
+                                .text("a version's lineage").children(seq(versionArg(b))),
+                        b.cmd("promote").action((u, c) -> registryAction(c, "promote"))
+                                .text("make a version current").children(seq(versionArg(b))),
+                        b.cmd("rollback").action((u, c) -> registryAction(c, "rollback"))
+                                .text("make current again the version that was current before the latest promotion")));
+    }
+
+    private static OParser<?, CliOptions> versionArg(OParserBuilder<CliOptions> b) {
+        return b.arg("VERSION", STRING).action((v, c) -> {
+            c.version = v;
+            return c;
+        }).text("v0003, v3 or 3");
+    }
+
+    private static CliOptions registryAction(CliOptions c, String action) {
+        c.registryAction = action;
+        return c;
+    }
+
     /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
     @SuppressWarnings("unchecked")
     private static OParser<?, CliOptions>[] jobOptions(OParserBuilder<CliOptions> b, boolean training) {
@@ -157,7 +190,9 @@ public final class CommandLine {
             o.add(key(b, "batch-size", INT, "train.batch-size", "N", "minibatch per worker"));
             o.add(key(b, "training-master", STRING, "training-master.type", "NAME",
                     "parameter-averaging or gradient-sharing"));
-            o.add(key(b, "init-model", STRING, "init-model", "URI", "start from an earlier model.zip"));
+            o.add(key(b, "init-model", STRING, "init-model", "URI",
+                    "start from an earlier model.zip, or a registry's current version"));
+            o.add(key(b, "register", STRING, "register", "URI", "register the published model in this registry"));
             o.add(flag(b, "overwrite", "replace an existing output"));
             o.add(flag(b, "resume", "continue the run under --output from its last checkpoint"));
         }
@@ -182,6 +217,17 @@ public final class CommandLine {
     private static CliOptions command(CliOptions c, String name) {
         c.command = name;
         return c;
+    }
+
+    private static Command.Registry registry(CliOptions o) {
+        if (o.registry.isBlank()) {
+            throw new IllegalArgumentException("registry: --registry URI is required");
+        }
+        if (o.registryAction.isEmpty()) {
+            throw new IllegalArgumentException("registry: give one of list, show VERSION, promote VERSION, rollback");
+        }
+        return new Command.Registry(o.registry,
+                RegistryCommand.Action.valueOf(o.registryAction.toUpperCase(java.util.Locale.ROOT)), o.version);
     }
 
     /** "3x224x224" -> {3, 224, 224}. */
@@ -238,6 +284,8 @@ public final class CommandLine {
                 spec = spec.withGroupedConvForm(o.form.equals("paths")
                         ? GroupedConvForm.CONCAT_PATHS : GroupedConvForm.GROUPED_LAYER);
                 return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep));
+            case "registry":
+                return Optional.of(registry(o));
             default:
                 System.err.println("Error: no command given\n" + OParser.usage(parser()));
                 return Optional.empty();
