@@ -93,7 +93,11 @@ public final class ModelRegistry {
         if (!fs.exists(root) || fs.exists(new Path(root, MARKER))) {
             return;
         }
-        if (!fs.getFileStatus(root).isDirectory() || fs.listStatus(root).length > 0) {
+        // a marker still under its temporary name: another registration is creating the registry right now
+        boolean empty = fs.getFileStatus(root).isDirectory() && java.util.Arrays.stream(fs.listStatus(root))
+                .allMatch(s -> s.getPath().getName().startsWith("." + MARKER + ".tmp-"));
+        // or has just created it, since the first look
+        if (!empty && !fs.exists(new Path(root, MARKER))) {
             throw new InvalidConfigException("register: " + root + " is not a model registry and not empty; "
                     + "give a registry, a new path or an empty directory");
         }
