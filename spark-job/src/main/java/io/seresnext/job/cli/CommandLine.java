@@ -137,36 +137,32 @@ public final class CommandLine {
                                         + "frees (what ND4J's periodic GC could gain)")))));
     }
 
-    /** {@code registry --registry URI list | show VERSION | promote VERSION | rollback}. */
+    /**
+     * {@code registry --registry URI list | show VERSION | promote VERSION | rollback}: the sub-command is a
+     * positional argument, not a scopt command, because scopt only takes a nested command straight after its parent.
+     */
     private static OParser<?, CliOptions> registryCommand(OParserBuilder<CliOptions> b) {
         return b.cmd("registry").action((u, c) -> command(c, "registry"))
-                .text("list, show, promote or roll back the versions of a model registry (see `train --register`)")
+                .text("a model registry (see `train --register`): list | show VERSION | promote VERSION | rollback")
                 .children(seq(
                         b.opt("registry", STRING).valueName("URI").action((v, c) -> {
                             c.registry = v;
                             return c;
                         }).text("the registry (any Hadoop URI)"),
-                        b.cmd("list").action((u, c) -> registryAction(c, "list"))
-                                .text("every version, oldest first; * marks the current one"),
-                        b.cmd("show").action((u, c) -> registryAction(c, "show"))
-                                .text("a version's lineage").children(seq(versionArg(b))),
-                        b.cmd("promote").action((u, c) -> registryAction(c, "promote"))
-                                .text("make a version current").children(seq(versionArg(b))),
-                        b.cmd("rollback").action((u, c) -> registryAction(c, "rollback"))
-                                .text("make current again the version that was current before the latest promotion")));
+                        b.arg("ACTION", STRING).action((v, c) -> {
+                            c.registryAction = v;
+                            return c;
+                        }).validate(v -> check(REGISTRY_ACTIONS.contains(v), "registry: unknown action '" + v
+                                + "'; one of " + REGISTRY_ACTIONS)).text("list: every version, * marks the current "
+                                + "one; show: a version's lineage; promote: make a version current; rollback: make "
+                                + "current again the version current before the latest promotion"),
+                        b.arg("VERSION", STRING).optional().action((v, c) -> {
+                            c.version = v;
+                            return c;
+                        }).text("for show and promote: v0003, v3 or 3")));
     }
 
-    private static OParser<?, CliOptions> versionArg(OParserBuilder<CliOptions> b) {
-        return b.arg("VERSION", STRING).action((v, c) -> {
-            c.version = v;
-            return c;
-        }).text("v0003, v3 or 3");
-    }
-
-    private static CliOptions registryAction(CliOptions c, String action) {
-        c.registryAction = action;
-        return c;
-    }
+    private static final List<String> REGISTRY_ACTIONS = List.of("list", "show", "promote", "rollback");
 
     /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
     @SuppressWarnings("unchecked")
@@ -223,7 +219,8 @@ public final class CommandLine {
         if (o.registry.isBlank()) {
             throw new IllegalArgumentException("registry: --registry URI is required");
         }
-        if (o.registryAction.isEmpty()) {
+        boolean needsVersion = o.registryAction.equals("show") || o.registryAction.equals("promote");
+        if (needsVersion == o.version.isEmpty()) {
             throw new IllegalArgumentException("registry: give one of list, show VERSION, promote VERSION, rollback");
         }
         return new Command.Registry(o.registry,
