@@ -9,16 +9,15 @@
 # (submit/reference/digits_to_folder.py). torch and digits need: apt-get install python3-torch python3-torchvision
 # python3-sklearn. --set adds a job setting to every DL4J run.
 # Needs the test classes (the cluster harness is test code) and the cluster jar: `mvn -B package -DskipTests`
-# builds both, and this script runs it when either is missing.
+# builds both, and this script runs it when either is missing or older than the sources.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-if [[ ! -f spark-job/target/spark-job-cluster.jar || ! -f spark-job/target/test-classpath.txt \
-    || ! -d spark-job/target/test-classes ]]; then
-  mvn -B -q -Dstyle.color=never package -DskipTests >&2
-fi
+source submit/lib/build.sh
+build_if_stale "$root" spark-job/target/spark-job-cluster.jar spark-job/target/test-classpath.txt \
+  spark-job/target/test-classes
 mapfile -t java17 < <(grep -v '^#' conf/java17-options)
-exec java -Xmx2g "${java17[@]}" -Dseresnext.root="$root" -Dseresnext.java17.opens="${java17[*]}" \
+exec java -Xmx2g "${java17[@]}" -Dseresnext.root="$root" -Dseresnext.java17.options="$root/conf/java17-options" \
   -Dlog4j.configurationFile="$root/conf/log4j2.properties" \
   -cp "spark-job/target/test-classes:spark-job/target/classes:$(cat spark-job/target/test-classpath.txt)" \
   io.seresnext.job.bench.ClusterBenchmark "$@"

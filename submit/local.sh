@@ -9,16 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/spark-job/target/spark-job.jar"
 classpath_file="$root/spark-job/target/runtime-classpath.txt"
 
-stale() {
-  [[ ! -f "$jar" || ! -f "$classpath_file" ]] && return 0
-  [[ -n "$(find "$root/pom.xml" "$root/model-defs" "$root/spark-job" -path '*/target' -prune -o \
-      \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]]
-}
-
-if stale; then
-  echo "local.sh: building $jar" >&2
-  (cd "$root" && mvn -B -q -Dstyle.color=never package -DskipTests) >&2
-fi
+source "$root/submit/lib/build.sh"
+build_if_stale "$root" "$jar" "$classpath_file"
 
 # `train` alone runs the embedded demo preset
 if [[ $# -eq 1 && "$1" == "train" ]]; then

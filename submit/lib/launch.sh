@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Shared by submit/standalone.sh and submit/yarn.sh: builds the spark-submit command for the cluster jar from
 # conf/ (conf/spark/common.properties, conf/spark/<engine>.properties, then $SPARK_PROPERTIES if set; the JVM
-# options from conf/java17-options and conf/dl4j-options), prints it, and runs it.
+# options from conf/java17-options and conf/dl4j-options), prints it, and runs it. The cluster jar is built first
+# when it is missing or older than the sources.
 #   launch ENGINE MASTER DEPLOY_MODE [--dry-run] JOB_ARGS...
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$root/submit/lib/build.sh"
 
 jvm_options() { # a file of options, one per line, '#' comments -> one line
   grep -v '^\s*#' "$1" | grep -v '^\s*$' | tr '\n' ' '
@@ -19,10 +21,7 @@ launch() {
     shift
   fi
   local jar="$root/spark-job/target/spark-job-cluster.jar"
-  if [[ ! -f "$jar" && $dry_run == false ]]; then
-    echo "launch: building $jar" >&2
-    (cd "$root" && mvn -B -q -Dstyle.color=never package -DskipTests) >&2
-  fi
+  [[ $dry_run == true ]] || build_if_stale "$root" "$jar"
   local submit="${SPARK_HOME:-/opt/spark}/bin/spark-submit"
   local common_jvm
   common_jvm="$(jvm_options "$root/conf/java17-options")$(jvm_options "$root/conf/dl4j-options")"

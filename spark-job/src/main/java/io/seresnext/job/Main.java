@@ -8,6 +8,8 @@ import io.seresnext.job.cli.CommandLine;
 import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.data.DataException;
 import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.evaluate.EvaluateJob;
+import io.seresnext.job.evaluate.EvaluationReport;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.OutputException;
 import io.seresnext.job.registry.RegistryCommand;
@@ -102,6 +104,15 @@ public final class Main {
                 System.out.printf(Locale.ROOT, "Shard cache %s: %d classes, %d training and %d validation images, "
                                 + "%d files skipped%n", m.directory(), m.classes().size(), m.count("train"),
                         m.count("val"), m.skippedFiles());
+            }
+        } else if (command instanceof Command.Evaluate evaluate) {
+            try (SparkSession spark = SparkSessions.start(evaluate.config(), "evaluate")) {
+                EvaluateJob.Result result = EvaluateJob.run(spark, evaluate.model(), evaluate.config());
+                EvaluationReport r = result.report();
+                System.out.printf(Locale.ROOT, "Evaluated %s on %d images of %s: top-1 %.2f%%, top-5 %.2f%%, loss "
+                                + "%.4f (%d of the model's %d classes present). Written: %s%n", r.model().uri(),
+                        r.images(), r.input(), 100 * r.top1(), 100 * r.top5(), r.loss(),
+                        r.classes().stream().filter(c -> c.support() > 0).count(), r.classes().size(), result.file());
             }
         } else if (command instanceof Command.Train train) {
             try (SparkSession spark = SparkSessions.start(train.config(), "train")) {

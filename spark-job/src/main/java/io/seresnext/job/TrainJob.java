@@ -10,6 +10,7 @@ import io.seresnext.job.data.ShardCache;
 import io.seresnext.job.data.ShardManifest;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.output.RunLock;
 import io.seresnext.job.output.TrainingState;
 import io.seresnext.job.registry.Lineage;
 import io.seresnext.job.registry.ModelRegistry;
@@ -46,13 +47,21 @@ public final class TrainJob {
     }
 
     public static Result run(SparkSession spark, JobConfig requested) throws IOException {
-        Instant started = Instant.now();
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         ModelStore store = new ModelStore(requested.output(), hadoop);
+        store.checkUsable(requested.overwrite(), requested.resume()); // before the lock creates the directory
+        try (RunLock lock = store.lock()) {
+            return runLocked(spark, requested, store, hadoop);
+        }
+    }
+
+    private static Result runLocked(SparkSession spark, JobConfig requested, ModelStore store, Configuration hadoop)
+            throws IOException {
+        Instant started = Instant.now();
         JobConfig config = requested;
         ModelStore.Checkpoint checkpoint = null;
-        store.checkUsable(requested.overwrite(), requested.resume());
+        store.checkUsable(requested.overwrite(), requested.resume()); // again: a run may have ended meanwhile
         if (requested.resume()) {
             checkpoint = store.latestCheckpoint().orElseThrow(() ->
                     new OutputException("--resume: no finished checkpoint under " + store.root()));

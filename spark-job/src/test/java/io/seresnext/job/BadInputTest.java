@@ -12,6 +12,7 @@ import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.data.ShardManifest;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.output.RunLock;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.job.testing.TestJobs;
 import io.seresnext.job.testing.TestSpark;
@@ -164,5 +165,17 @@ class BadInputTest {
         o.put("resume", true);
         String message = failure(OutputException.class, TestJobs.config(o));
         assertTrue(message.contains("--resume") && message.contains(output), message);
+    }
+
+    @Test
+    void anOutputInUseByAnotherRunIsRefusedAtOnce() throws Exception {
+        String input = hdfs.uri("/data/fine3");
+        DemoDataset.write(input, fs.getConf(), 2, 4, 2, 8);
+        try (RunLock other = new ModelStore(output, fs.getConf()).lock()) {
+            String message = failure(OutputException.class, overwriting(input));
+            assertTrue(message.contains(output) && message.contains("in use by another run")
+                    && message.contains(other.owner()), message);
+        }
+        assertFalse(fs.exists(new Path(output, RunLock.NAME)), "the other run's lock is gone when it ends");
     }
 }

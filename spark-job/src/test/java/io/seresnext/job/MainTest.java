@@ -48,4 +48,20 @@ class MainTest {
                 && o.stderr().contains("does not exist"), o.stderr());
         assertTrue(!Files.exists(output), "nothing was written");
     }
+
+    @Test
+    void evaluatingAFileThatIsNotAModelExitsWithTwoAndNamesIt() throws Exception {
+        Path model = Files.createDirectories(dir.resolve("model"));
+        Files.writeString(model.resolve("model.zip"), "not a zip");
+        Files.writeString(model.resolve("labels.txt"), "cats\ndogs\n");
+        Files.writeString(model.resolve("job.conf"), "input = \"file:///in\"\noutput = \"file:///out\"\n");
+        Files.writeString(model.resolve("_SUCCESS"), "");
+        Path output = dir.resolve("evaluation");
+        Outcome o = run("evaluate", "--model", model.toUri().toString(), "--input", dir.toUri().toString(),
+                "--output", output.toUri().toString(), "--master", "local[1]");
+        assertEquals(1, o.status(), "a model that cannot be read is bad data, as for train");
+        assertTrue(o.stderr().contains("Error: --model: not a model zip: ") && o.stderr().contains("model.zip"),
+                o.stderr());
+        assertTrue(!Files.exists(output), "nothing was written");
+    }
 }

@@ -20,7 +20,9 @@ final class CliOptions {
     int storedSize = 256;
     int imageSize = 224;
     int passes = 3;
-    /** train / prepare: the job preset and the overrides, keyed as in the configuration. */
+    /** evaluate: the published model */
+    String model;
+    /** train / prepare / evaluate: the job preset and the overrides, keyed as in the configuration. */
     String configFile;
     final java.util.Map<String, Object> overrides = new java.util.LinkedHashMap<>();
     /** registry: its URI, the sub-command and its VERSION argument */

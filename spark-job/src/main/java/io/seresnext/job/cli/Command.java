@@ -20,6 +20,10 @@ public sealed interface Command {
     record Prepare(JobConfig config) implements Command {
     }
 
+    /** {@code evaluate}: a published model ({@code model}, a Hadoop URI) scored on a labelled image folder. */
+    record Evaluate(String model, JobConfig config) implements Command {
+    }
+
     /** {@code bench-data}: decode and load-augment images/sec on one core. */
     record BenchData(int images, int sourceWidth, int sourceHeight, int storedSize, int imageSize, int batch,
                      int passes) implements Command {

@@ -60,6 +60,10 @@ public final class CommandLine {
                 b.cmd("prepare").action((u, c) -> command(c, "prepare"))
                         .text("decode an image folder into the shard cache that `train` reads (train does it too)")
                         .children(seq(jobOptions(b, false))),
+                b.cmd("evaluate").action((u, c) -> command(c, "evaluate"))
+                        .text("score a published model (--model) on a labelled image folder (--input: its val/, or "
+                                + "the whole folder) and write evaluation.json")
+                        .children(seq(evaluateOptions(b))),
                 registryCommand(b),
                 b.cmd("bench-data").action((u, c) -> {
                     c.batch = 64;
@@ -195,6 +199,18 @@ public final class CommandLine {
         return o.toArray(new OParser[0]);
     }
 
+    @SuppressWarnings("unchecked")
+    private static OParser<?, CliOptions>[] evaluateOptions(OParserBuilder<CliOptions> b) {
+        List<OParser<?, CliOptions>> o = new java.util.ArrayList<>(Arrays.asList(jobOptions(b, false)));
+        o.add(b.opt("model", STRING).required().valueName("URI").action((v, c) -> {
+            c.model = v;
+            return c;
+        }).text("the published model: the folder `train` wrote (or its model.zip)"));
+        o.add(key(b, "output", STRING, "output", "URI", "folder for evaluation.json (default: the model's folder)"));
+        o.add(flag(b, "overwrite", "replace an existing evaluation.json"));
+        return o.toArray(new OParser[0]);
+    }
+
     private static <T> OParser<?, CliOptions> key(OParserBuilder<CliOptions> b, String name, Read<T> read, String key,
                                                   String valueName, String text) {
         return b.opt(name, read).valueName(valueName).action((v, c) -> {
@@ -258,6 +274,10 @@ public final class CommandLine {
                         o.configFile == null ? null : new File(o.configFile), o.overrides)));
             case "prepare":
                 return Optional.of(new Command.Prepare(JobConfigLoader.load(
+                        o.configFile == null ? null : new File(o.configFile), o.overrides, false)));
+            case "evaluate":
+                JobConfigLoader.requireUri(o.model, "--model");
+                return Optional.of(new Command.Evaluate(o.model, JobConfigLoader.load(
                         o.configFile == null ? null : new File(o.configFile), o.overrides, false)));
             case "bench-data":
                 String[] wh = o.source.split("x");

@@ -33,6 +33,12 @@ public record JobConfig(String input, String output, String master, boolean over
                        String cache, double maxBadFraction, List<Float> mean, List<Float> std,
                        boolean horizontalFlip, int shuffleRun, RandomResizedCrop resizedCrop)
             implements Serializable {
+        /** These options with another stored size (a model's, when scoring images for it). */
+        public Data withStoredSize(int size) {
+            return new Data(createDemo, layout, validationFraction, splitSeed, size, shardImages, cache,
+                    maxBadFraction, mean, std, horizontalFlip, shuffleRun, resizedCrop);
+        }
+
         /** RGB means and deviations as arrays, for the loader's inner loop. */
         public float[] meanArray() {
             return floats(mean);

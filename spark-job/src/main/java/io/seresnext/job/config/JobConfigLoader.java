@@ -290,7 +290,8 @@ public final class JobConfigLoader {
         return value;
     }
 
-    private static void requireUri(String value, String key) {
+    /** @throws InvalidConfigException naming {@code key} when {@code value} is not a URI or path */
+    public static void requireUri(String value, String key) {
         try {
             new URI(value);
         } catch (URISyntaxException e) {

@@ -130,6 +130,42 @@ public final class ImageFolderIndex {
         return new Listing(root, List.copyOf(classes), files, trainCount, valCount);
     }
 
+    /**
+     * A labelled folder to score: its {@code val/} when it has one, else the folder itself. Every file lands in the
+     * validation split, labelled by its class folder's position in {@code known} (by name, so the folder may hold
+     * any subset of those classes).
+     *
+     * @throws DataException naming the class folders that are not in {@code known}
+     */
+    public static Listing labelled(SparkSession spark, String input, List<String> known) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        String given = HadoopFiles.qualified(input, conf);
+        FileSystem fs = HadoopFiles.fileSystem(given, conf);
+        if (!status(fs, new Path(given), "input").isDirectory()) {
+            throw new DataException("input " + given + " is a file; it must be a folder with one folder per class");
+        }
+        Path root = isDirectory(fs, new Path(given, VAL)) ? new Path(given, VAL) : new Path(given);
+        List<String> folders = classFolders(fs, root);
+        List<String> unknown = folders.stream().filter(f -> !known.contains(f)).toList();
+        if (!unknown.isEmpty()) {
+            throw new DataException("--input: class folder(s) " + unknown + " under " + root
+                    + " are not classes of the model, which knows " + known);
+        }
+        List<ClassDir> dirs = folders.stream().map(f -> new ClassDir(VAL, known.indexOf(f),
+                new Path(root, f).toString(), root.toString())).toList();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        SerializableHadoopConfig hadoopConf = new SerializableHadoopConfig(conf);
+        spark.sparkContext().setJobDescription("list image files under " + root);
+        JavaRDD<Row> rows = sc.parallelize(dirs, Math.max(1, Math.min(dirs.size(), sc.defaultParallelism() * 4)))
+                .flatMap(d -> listFiles(d, hadoopConf, 0, 0));
+        Dataset<Row> files = spark.createDataFrame(rows, SCHEMA).persist();
+        long count = files.count();
+        if (count == 0) {
+            throw new DataException("input " + root + " has no image files in class folders");
+        }
+        return new Listing(root.toString(), List.copyOf(known), files, 0, count);
+    }
+
     private static long[] sum(long[] a, long[] b) {
         long[] s = a.clone();
         for (int i = 0; i < s.length; i++) {

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  *   job.conf       the resolved configuration of the run
  *   metrics.json   per-epoch metrics
  *   _SUCCESS       written last: the run finished and the files above belong together
+ *   _RUNNING       while a run is writing here (RunLock)
  *   checkpoints/epoch-NNNN/{model.zip,state.json}   the last K epochs, each renamed into place when complete
  * </pre>
  * Nothing is ever written in place: a crash leaves the previous model or the new one.
@@ -79,6 +80,11 @@ public final class ModelStore {
             throw new OutputException("output " + root + " already holds a " + (hasModel ? "model" : "run")
                     + "; pass --overwrite to replace it or --resume to continue it");
         }
+    }
+
+    /** This run's hold on the output directory; a second run on it is refused until this one ends. */
+    public RunLock lock() throws IOException {
+        return RunLock.acquire(fs, root);
     }
 
     /**

@@ -11,14 +11,40 @@ import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * Distributed validation (a {@link DistributedPass}): each executor scores its share of the validation batches in
- * one forward pass each (cross-entropy, top-1, top-5 from the same output), and the sums are reduced.
+ * one forward pass each (cross-entropy, top-1, top-5 and the confusion counts from the same output), and the sums
+ * are reduced.
  */
 public final class Evaluator {
 
-    /** Sums over the validation images, and the means they give. */
-    public record Result(long images, double lossSum, long top1Hits, long top5Hits) implements Serializable {
+    /**
+     * Sums over the validation images, and the means they give.
+     *
+     * @param confusion counts by true class (row) and predicted class (column), over the network's classes; empty
+     *                  while no image has been scored
+     */
+    public record Result(long images, double lossSum, long top1Hits, long top5Hits, long[][] confusion)
+            implements Serializable {
+
+        static Result empty() {
+            return new Result(0, 0, 0, 0, new long[0][0]);
+        }
+
         Result plus(Result o) {
-            return new Result(images + o.images, lossSum + o.lossSum, top1Hits + o.top1Hits, top5Hits + o.top5Hits);
+            if (o.images == 0) {
+                return this;
+            }
+            if (images == 0) {
+                return o;
+            }
+            long[][] sum = new long[confusion.length][];
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] = confusion[i].clone();
+                for (int j = 0; j < sum[i].length; j++) {
+                    sum[i][j] += o.confusion[i][j];
+                }
+            }
+            return new Result(images + o.images, lossSum + o.lossSum, top1Hits + o.top1Hits, top5Hits + o.top5Hits,
+                    sum);
         }
 
         public double loss() {
@@ -39,12 +65,11 @@ public final class Evaluator {
 
     public static Result evaluate(JavaSparkContext sc, ComputationGraph network, List<String> batches,
                                   ShardBatchLoader loader) {
-        return DistributedPass.run(sc, network, batches, loader, new Result(0, 0, 0, 0), Evaluator::score,
-                Result::plus);
+        return DistributedPass.run(sc, network, batches, loader, Result.empty(), Evaluator::score, Result::plus);
     }
 
     private static Result score(ComputationGraph net, Iterator<DataSet> batches) {
-        Result total = new Result(0, 0, 0, 0);
+        Result total = Result.empty();
         while (batches.hasNext()) {
             DataSet ds = batches.next();
             INDArray probabilities = net.outputSingle(false, ds.getFeatures());
@@ -57,20 +82,28 @@ public final class Evaluator {
         double loss = 0;
         long top1 = 0;
         long top5 = 0;
+        int classes = labels.length == 0 ? 0 : probabilities[0].length;
+        long[][] confusion = new long[classes][classes];
         for (int i = 0; i < labels.length; i++) {
             float[] p = probabilities[i];
             float truth = p[labels[i]];
             int higher = 0;
-            for (float v : p) {
-                if (v > truth) {
+            int argmax = 0;
+            for (int c = 0; c < p.length; c++) {
+                if (p[c] > truth) {
                     higher++;
+                }
+                if (p[c] > p[argmax]) {
+                    argmax = c;
                 }
             }
             top1 += higher < 1 ? 1 : 0;
             top5 += higher < 5 ? 1 : 0;
+            // a tie with the true class counts as a hit, as in top-1, so that the diagonal sums to the top-1 hits
+            confusion[labels[i]][higher < 1 ? labels[i] : argmax]++;
             loss -= Math.log(Math.max(truth, 1e-12f));
         }
-        return new Result(labels.length, loss, top1, top5);
+        return new Result(labels.length, loss, top1, top5, confusion);
     }
 
 }

@@ -16,15 +16,15 @@ import org.slf4j.LoggerFactory;
  * defaults inflate it (BENCHMARKS.md, "Memory"):
  * <ul>
  *   <li>DL4J sizes its workspaces in the first iteration by allocating every array outside them; glibc keeps those
- *   freed blocks in its arenas and the workspaces then come on top, so the first step peaks at about twice the
+ *   freed blocks in its arenas and the workspaces then come on top, so the first step peaks far above the
  *   steady state;</li>
  *   <li>glibc's dynamic mmap threshold rises to the largest block freed, after which oneDNN's temporaries are no
  *   longer returned and the heap keeps growing.</li>
  * </ul>
  * Until the first iteration in this JVM is done, blocks from 64 KiB up are mapped on their own (returned to the
  * system when freed); then the heap is trimmed and the threshold fixed at 32 MiB, so the step's temporaries reuse
- * memory without page faults. Mapping every large block for the whole run would halve the peak again but cost a
- * third of the throughput in page faults. A no-op outside Linux/glibc. Attached to every training network, on the
+ * memory without page faults. Mapping every large block for the whole run would lower the peak further but cost
+ * throughput in page faults. A no-op outside Linux/glibc. Attached to every training network, on the
  * executors too (listeners travel with DL4J's Spark workers); class loading applies the first setting.
  */
 public final class NativeHeapTuning extends BaseTrainingListener implements Serializable {

@@ -1,9 +1,12 @@
 package io.seresnext.job.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.model.GroupedConvForm;
 import java.util.List;
 import java.util.Optional;
@@ -40,9 +43,44 @@ class CommandLineTest {
 
     @Test
     void anInputTooSmallForTheModelNamesTheProblem() {
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CommandLine.parse(List.of("bench-model", "--preset", "resnet50", "--input", "3x16x16")));
         assertTrue(e.getMessage().contains("too small"), e.getMessage());
+    }
+
+    @Test
+    void evaluateTakesTheModelAndSetsTheJobKeys() {
+        Command c = CommandLine.parse(List.of("evaluate", "--model", "hdfs:///models/run1", "--input",
+                "hdfs:///data/imagenet", "--output", "hdfs:///evaluations/run1", "--overwrite", "--master", "local[3]",
+                "--set", "train.eval-batch-size=128")).orElseThrow();
+        Command.Evaluate e = assertInstanceOf(Command.Evaluate.class, c);
+        assertEquals("hdfs:///models/run1", e.model());
+        assertEquals("hdfs:///data/imagenet", e.config().input());
+        assertEquals("hdfs:///evaluations/run1", e.config().output());
+        assertTrue(e.config().overwrite());
+        assertEquals("local[3]", e.config().master());
+        assertEquals(128, e.config().train().evalBatchSize());
+    }
+
+    @Test
+    void evaluateWithoutOutputLeavesItToTheModelsFolderAndDoesNotOverwrite() {
+        Command.Evaluate e = assertInstanceOf(Command.Evaluate.class, CommandLine.parse(List.of("evaluate",
+                "--model", "file:///m", "--input", "file:///in")).orElseThrow());
+        assertEquals("", e.config().output());
+        assertFalse(e.config().overwrite());
+    }
+
+    @Test
+    void evaluateRefusesAMissingModelOrInputAndTrainingOptions() {
+        assertTrue(CommandLine.parse(List.of("evaluate", "--input", "file:///in")).isEmpty(), "--model is required");
+        assertTrue(CommandLine.parse(List.of("evaluate", "--model", "file:///m", "--input", "file:///in", "--epochs",
+                "3")).isEmpty(), "scopt refuses an option of train");
+        String m = assertThrows(InvalidConfigException.class, () -> CommandLine.parse(List.of("evaluate", "--model",
+                "file:///m"))).getMessage();
+        assertTrue(m.startsWith("input is required"), m);
+        String uri = assertThrows(InvalidConfigException.class, () -> CommandLine.parse(List.of("evaluate", "--model",
+                "hdfs://bad host/m", "--input", "file:///in"))).getMessage();
+        assertTrue(uri.startsWith("--model is not a valid URI"), uri);
     }
 
     @Test

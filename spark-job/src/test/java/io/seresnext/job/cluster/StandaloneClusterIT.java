@@ -235,18 +235,20 @@ class StandaloneClusterIT {
                 "no model published by a failed run");
     }
 
+    /**
+     * Parameter averaging's tasks are independent between averaging rounds, so Spark retries the lost executor's
+     * tasks on a live one and the run finishes as if nothing had happened: that is the guarantee, not merely a
+     * resumable failure.
+     */
     @Test
-    void anExecutorKilledMidRunNeitherHangsTheJobNorLosesTheModel() throws Exception {
+    void anExecutorKilledUnderParameterAveragingIsRetriedAndTheRunFinishes() throws Exception {
         KilledRun run = killAnExecutorInEpochTwo("parameter-averaging");
         FileSystem fs = hdfs.fileSystem();
-        if (run.status() == 0) {
-            // Spark retried the lost tasks on a new executor: the run finished and published
-            assertTrue(fs.exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.SUCCESS)), run.tail());
-            new ModelStore(run.output(), fs.getConf()).readModel(new org.apache.hadoop.fs.Path(run.output(),
-                    ModelStore.MODEL));
-        } else {
-            failedResumably(run);
-        }
+        assertEquals(0, run.status(), "Spark should have retried the lost tasks:\n" + run.tail());
+        assertTrue(run.tail().contains("Final validation accuracy after epoch 4"), run.tail());
+        assertTrue(fs.exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.SUCCESS)), run.tail());
+        new ModelStore(run.output(), fs.getConf()).readModel(new org.apache.hadoop.fs.Path(run.output(),
+                ModelStore.MODEL));
     }
 
     /**
@@ -279,7 +281,7 @@ class StandaloneClusterIT {
      * Below this validation top-1 the gradient-sharing model has not learnt: the test's 60 validation images are
      * three balanced classes, so a model that ignores its input scores 33 %, and a random guess reaches 55 % with
      * probability about 5e-4. The run is seeded (data, initialisation, batches); only the timing of the workers'
-     * updates varies. Measured on this configuration: 71.67 and 73.33 % (two runs).
+     * updates varies.
      */
     static final double LEARNT_FLOOR = 0.55;
 

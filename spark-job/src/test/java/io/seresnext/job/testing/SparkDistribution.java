@@ -2,6 +2,7 @@ package io.seresnext.job.testing;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -78,7 +79,13 @@ public final class SparkDistribution {
 
     /** The JVM options every Spark process (and the driver) needs here: Java 17's module openings. */
     public static List<String> javaOptions() {
-        return List.of(System.getProperty("seresnext.java17.opens", "").trim().split("\\s+"));
+        Path options = Path.of(System.getProperty("seresnext.java17.options", "../conf/java17-options"));
+        try {
+            return Files.readAllLines(options).stream().map(String::trim)
+                    .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static String javaBin() {

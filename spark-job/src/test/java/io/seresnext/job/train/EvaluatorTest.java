@@ -1,5 +1,6 @@
 package io.seresnext.job.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
@@ -87,5 +88,27 @@ class EvaluatorTest {
         assertEquals(1.0 / 3, r.top1(), 1e-12);
         assertEquals(2.0 / 3, r.top5(), 1e-12);
         assertEquals(-(Math.log(0.7f) + Math.log(0.3f) + Math.log(0.03f)) / 3, r.loss(), 1e-6);
+    }
+
+    @Test
+    void confusionCountsTheArgmaxAndATieWithTheTruthAsAHit() {
+        float[][] p = {
+            {0.6f, 0.3f, 0.1f}, // class 0, right
+            {0.2f, 0.7f, 0.1f}, // class 0, taken for 1
+            {0.4f, 0.2f, 0.4f}, // class 2, tied with class 0: a top-1 hit, so on the diagonal
+        };
+        Evaluator.Result r = Evaluator.score(p, new int[] {0, 0, 2});
+        assertArrayEquals(new long[][] {{1, 1, 0}, {0, 0, 0}, {0, 0, 1}}, r.confusion());
+        assertEquals(2, r.top1Hits(), "the diagonal's sum");
+    }
+
+    @Test
+    void resultsAddTheirConfusionCountsAndAnEmptyPartitionAddsNothing() {
+        Evaluator.Result a = Evaluator.score(new float[][] {{0.9f, 0.1f}}, new int[] {0});
+        Evaluator.Result b = Evaluator.score(new float[][] {{0.9f, 0.1f}, {0.2f, 0.8f}}, new int[] {1, 1});
+        Evaluator.Result sum = Evaluator.Result.empty().plus(a).plus(Evaluator.Result.empty()).plus(b);
+        assertEquals(3, sum.images());
+        assertArrayEquals(new long[][] {{1, 0}, {1, 1}}, sum.confusion());
+        assertArrayEquals(new long[][] {{1, 0}, {0, 0}}, a.confusion(), "the summands are not changed");
     }
 }

@@ -1,0 +1,60 @@
+package io.seresnext.job.evaluate;
+
+import io.seresnext.job.Dl4jSystemProperties;
+import io.seresnext.job.config.JobConfig;
+import io.seresnext.job.data.BatchPlan;
+import io.seresnext.job.data.ImageFolderIndex;
+import io.seresnext.job.data.ShardBatchLoader;
+import io.seresnext.job.data.ShardCache;
+import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.train.Evaluator;
+import java.io.IOException;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code evaluate}: a published model scored on a labelled folder, with training's own validation pass on the
+ * executors. The output, the model and the folder's classes are checked before anything is decoded. Images are
+ * prepared as the model was trained (its stored size, crop size and normalisation, from its job.conf); where the
+ * shard cache lives, how many images go in a shard or a batch, and the Spark master come from this run's options.
+ */
+public final class EvaluateJob {
+
+    /** The finished evaluation and where it was written. */
+    public record Result(EvaluationReport report, String file) {
+    }
+
+    private EvaluateJob() {
+    }
+
+    /** @param config this run's options; its output, when blank, is the model's directory */
+    public static Result run(SparkSession spark, String modelUri, JobConfig config) throws IOException {
+        Dl4jSystemProperties.applyDefaults();
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        EvaluationFile file = config.output().isBlank() ? null : new EvaluationFile(config.output(), hadoop);
+        if (file != null) {
+            file.checkUsable(config.overwrite()); // before the model is read: a refused run should cost nothing
+        }
+        PublishedModel model = PublishedModel.read(modelUri, hadoop);
+        if (file == null) {
+            file = new EvaluationFile(model.directory(), hadoop);
+            file.checkUsable(config.overwrite());
+        }
+        ImageFolderIndex.Listing listing = ImageFolderIndex.labelled(spark, config.input(), model.classes());
+        JobConfig.Data trained = model.config().data();
+        ShardManifest manifest = ShardCache.prepare(spark, listing,
+                config.data().withStoredSize(trained.storedSize()));
+
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        ShardBatchLoader loader = new ShardBatchLoader(hadoop, model.config().model().imageSize(),
+                model.classes().size(), trained.meanArray(), trained.stdArray(), false, 0);
+        List<String> batches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, config.train().evalBatchSize());
+        sc.setJobDescription("evaluate " + model.directory() + " on " + batches.size() + " batches");
+        Evaluator.Result result = Evaluator.evaluate(sc, model.network(), batches, loader);
+        EvaluationReport report = EvaluationReport.of(model, listing.root(), result);
+        file.write(report);
+        return new Result(report, file.path().toString());
+    }
+}
