@@ -12,6 +12,8 @@ import io.seresnext.job.evaluate.EvaluateJob;
 import io.seresnext.job.evaluate.EvaluationReport;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.registry.RegistryCommand;
+import io.seresnext.job.registry.RegistryException;
 import io.seresnext.job.train.ExecutorLostException;
 import java.util.Arrays;
 import java.util.List;
@@ -72,7 +74,7 @@ public final class Main {
             return new Outcome(0, "");
         } catch (InvalidConfigException e) {
             return failed(2, e.getMessage());
-        } catch (DataException | OutputException | ExecutorLostException e) {
+        } catch (DataException | OutputException | ExecutorLostException | RegistryException e) {
             return failed(1, e.getMessage());
         } catch (Exception e) {
             Outcome failure = failed(1, e.toString());
@@ -93,6 +95,9 @@ public final class Main {
             System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(bench)));
         } else if (command instanceof Command.BenchData bench) {
             System.out.println(new ObjectMapper().writeValueAsString(DataBenchmark.run(bench)));
+        } else if (command instanceof Command.Registry registry) {
+            RegistryCommand.run(registry.registry(), registry.action(), registry.version(),
+                    new org.apache.hadoop.conf.Configuration(), System.out);
         } else if (command instanceof Command.Prepare prepare) {
             try (SparkSession spark = SparkSessions.start(prepare.config(), "prepare")) {
                 ShardManifest m = TrainJob.prepare(spark, prepare.config());

@@ -12,12 +12,17 @@ import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
 import io.seresnext.job.output.RunLock;
 import io.seresnext.job.output.TrainingState;
+import io.seresnext.job.registry.Lineage;
+import io.seresnext.job.registry.ModelRegistry;
+import io.seresnext.job.registry.RegistryException;
+import io.seresnext.job.registry.RegistryVersion;
 import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.job.train.NetworkFactory;
 import io.seresnext.job.train.RunPlan;
 import io.seresnext.job.train.Trainer;
 import io.seresnext.job.train.TrainingMasters;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -35,8 +40,8 @@ public final class TrainJob {
 
     private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
 
-    /** The finished run: its output directory and final state. */
-    public record Result(String output, TrainingState state) {
+    /** The finished run: its output directory, final state, and the registry version it became (or null). */
+    public record Result(String output, TrainingState state, RegistryVersion registered) {
     }
 
     private TrainJob() {
@@ -54,6 +59,7 @@ public final class TrainJob {
 
     private static Result runLocked(SparkSession spark, JobConfig requested, ModelStore store, Configuration hadoop)
             throws IOException {
+        Instant started = Instant.now();
         JobConfig config = requested;
         ModelStore.Checkpoint checkpoint = null;
         store.checkUsable(requested.overwrite(), requested.resume()); // again: a run may have ended meanwhile
@@ -65,6 +71,11 @@ public final class TrainJob {
                     .resumedOn(requested.master());
             log.info("Resuming {} after epoch {} of {}", store.root(), checkpoint.state().completedEpochs(),
                     config.train().epochs());
+        }
+        // a resumed run registers where the interrupted one would have, unless told otherwise now
+        String register = requested.register().isBlank() ? config.register() : requested.register();
+        if (!register.isBlank()) {
+            ModelRegistry.checkRegistrable(register, hadoop);
         }
 
         if (config.data().createDemo() && !HadoopFiles.fileSystem(config.input(), hadoop)
@@ -79,8 +90,10 @@ public final class TrainJob {
                     + " are not the checkpoint's " + checkpoint.state().classes());
         }
         ComputationGraph earlier = null;
+        ModelRegistry.ModelSource init = null;
         if (!config.initModel().isBlank()) {
-            earlier = ModelStore.readModel(config.initModel(), hadoop); // fails early on a missing model
+            init = ModelRegistry.resolve(config.initModel(), hadoop); // a registry means its current version
+            earlier = ModelStore.readModel(init.modelZip(), hadoop); // fails early on a missing model
         }
         ShardManifest manifest = ShardCache.prepare(spark, listing, config.data());
         if (checkpoint == null) {
@@ -97,14 +110,32 @@ public final class TrainJob {
             state = checkpoint.state();
         } else {
             network = earlier != null
-                    ? NetworkFactory.warmStart(earlier, config.initModel(), config, classes.size(), schedule)
+                    ? NetworkFactory.warmStart(earlier, init.modelZip(), config, classes.size(), schedule)
                     : NetworkFactory.fresh(config, classes.size(), schedule);
             state = new TrainingState(classes, config.source(), 0, 0, List.of());
         }
         Trainer.Outcome outcome = new Trainer(sc, config, manifest, store, plan).run(network, state);
         sc.setJobDescription("publish the model");
         store.publish(outcome.network(), outcome.state());
-        return new Result(store.root().toString(), outcome.state());
+        RegistryVersion registered = null;
+        if (!register.isBlank()) {
+            Lineage lineage = new Lineage("", "", listing.root(), manifest.fingerprint(), classes,
+                    outcome.state().metrics().get(outcome.state().metrics().size() - 1),
+                    init == null ? null : init.version(), config.initModel(), Lineage.jarCodeVersion(),
+                    started.toString(), Instant.now().toString(), config.source());
+            registered = register(register, store.root(), lineage, hadoop);
+        }
+        return new Result(store.root().toString(), outcome.state(), registered);
+    }
+
+    /** Registers the published output; any failure leaves it published and says so (exit status 1). */
+    private static RegistryVersion register(String registry, Path published, Lineage lineage, Configuration hadoop) {
+        try {
+            return ModelRegistry.openOrCreate(registry, hadoop).register(published, lineage);
+        } catch (IOException | RuntimeException e) {
+            throw new RegistryException("the model is published at " + published + ", but registering it in "
+                    + registry + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** {@code prepare}: list and decode the dataset into the shard cache, nothing else. */

@@ -1,6 +1,7 @@
 package io.seresnext.job.cli;
 
 import io.seresnext.job.config.JobConfigLoader;
+import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.model.GroupedConvForm;
 import java.io.File;
 import io.seresnext.model.ModelSpec;
@@ -63,6 +64,7 @@ public final class CommandLine {
                         .text("score a published model (--model) on a labelled image folder (--input: its val/, or "
                                 + "the whole folder) and write evaluation.json")
                         .children(seq(evaluateOptions(b))),
+                registryCommand(b),
                 b.cmd("bench-data").action((u, c) -> {
                     c.batch = 64;
                     return command(c, "bench-data");
@@ -139,6 +141,33 @@ public final class CommandLine {
                                         + "frees (what ND4J's periodic GC could gain)")))));
     }
 
+    /**
+     * {@code registry --registry URI list | show VERSION | promote VERSION | rollback}: the sub-command is a
+     * positional argument, not a scopt command, because scopt only takes a nested command straight after its parent.
+     */
+    private static OParser<?, CliOptions> registryCommand(OParserBuilder<CliOptions> b) {
+        return b.cmd("registry").action((u, c) -> command(c, "registry"))
+                .text("a model registry (see `train --register`): list | show VERSION | promote VERSION | rollback")
+                .children(seq(
+                        b.opt("registry", STRING).valueName("URI").action((v, c) -> {
+                            c.registry = v;
+                            return c;
+                        }).text("the registry (any Hadoop URI)"),
+                        b.arg("ACTION", STRING).action((v, c) -> {
+                            c.registryAction = v;
+                            return c;
+                        }).validate(v -> check(REGISTRY_ACTIONS.contains(v), "registry: unknown action '" + v
+                                + "'; one of " + REGISTRY_ACTIONS)).text("list: every version, * marks the current "
+                                + "one; show: a version's lineage; promote: make a version current; rollback: make "
+                                + "current again the version current before the latest promotion"),
+                        b.arg("VERSION", STRING).optional().action((v, c) -> {
+                            c.version = v;
+                            return c;
+                        }).text("for show and promote: v0003, v3 or 3")));
+    }
+
+    private static final List<String> REGISTRY_ACTIONS = List.of("list", "show", "promote", "rollback");
+
     /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
     @SuppressWarnings("unchecked")
     private static OParser<?, CliOptions>[] jobOptions(OParserBuilder<CliOptions> b, boolean training) {
@@ -161,7 +190,9 @@ public final class CommandLine {
             o.add(key(b, "batch-size", INT, "train.batch-size", "N", "minibatch per worker"));
             o.add(key(b, "training-master", STRING, "training-master.type", "NAME",
                     "parameter-averaging or gradient-sharing"));
-            o.add(key(b, "init-model", STRING, "init-model", "URI", "start from an earlier model.zip"));
+            o.add(key(b, "init-model", STRING, "init-model", "URI",
+                    "start from an earlier model.zip, or a registry's current version"));
+            o.add(key(b, "register", STRING, "register", "URI", "register the published model in this registry"));
             o.add(flag(b, "overwrite", "replace an existing output"));
             o.add(flag(b, "resume", "continue the run under --output from its last checkpoint"));
         }
@@ -198,6 +229,18 @@ public final class CommandLine {
     private static CliOptions command(CliOptions c, String name) {
         c.command = name;
         return c;
+    }
+
+    private static Command.Registry registry(CliOptions o) {
+        if (o.registry.isBlank()) {
+            throw new IllegalArgumentException("registry: --registry URI is required");
+        }
+        boolean needsVersion = o.registryAction.equals("show") || o.registryAction.equals("promote");
+        if (needsVersion == o.version.isEmpty()) {
+            throw new IllegalArgumentException("registry: give one of list, show VERSION, promote VERSION, rollback");
+        }
+        return new Command.Registry(o.registry,
+                RegistryCommand.Action.valueOf(o.registryAction.toUpperCase(java.util.Locale.ROOT)), o.version);
     }
 
     /** "3x224x224" -> {3, 224, 224}. */
@@ -258,6 +301,8 @@ public final class CommandLine {
                 spec = spec.withGroupedConvForm(o.form.equals("paths")
                         ? GroupedConvForm.CONCAT_PATHS : GroupedConvForm.GROUPED_LAYER);
                 return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep));
+            case "registry":
+                return Optional.of(registry(o));
             default:
                 System.err.println("Error: no command given\n" + OParser.usage(parser()));
                 return Optional.empty();

@@ -13,7 +13,8 @@ import java.util.List;
  * with the model so that a run can be repeated or resumed.
  */
 public record JobConfig(String input, String output, String master, boolean overwrite, boolean resume,
-                        String initModel, Model model, Data data, Train train, Master trainingMaster, String source)
+                        String initModel, String register, Model model, Data data, Train train,
+                        Master trainingMaster, String source)
         implements Serializable {
 
     public record Model(String preset, int imageSize, GroupedConvForm form, boolean zeroInitResidualGamma)
@@ -88,6 +89,7 @@ public record JobConfig(String input, String output, String master, boolean over
 
     /** A stored run's configuration, resumed here: this Spark master, the stored everything else. */
     public JobConfig resumedOn(String newMaster) {
-        return new JobConfig(input, output, newMaster, false, true, "", model, data, train, trainingMaster, source);
+        return new JobConfig(input, output, newMaster, false, true, "", register, model, data, train, trainingMaster,
+                source);
     }
 }

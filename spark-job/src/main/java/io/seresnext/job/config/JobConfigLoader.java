@@ -126,6 +126,10 @@ public final class JobConfigLoader {
         if (!initModel.isBlank()) {
             requireUri(initModel, "init-model");
         }
+        String register = c.getString("register");
+        if (!register.isBlank()) {
+            requireUri(register, "register");
+        }
 
         String preset = c.getString("model.preset");
         require(Presets.exists(preset), "model.preset", "'" + preset + "' is not a preset; known: " + Presets.names());
@@ -148,8 +152,8 @@ public final class JobConfigLoader {
         JobConfig.Train train = train(c);
         JobConfig.Master master = master(c);
         String source = c.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
-        return new JobConfig(input, output, c.getString("master"), overwrite, resume, initModel, model, data, train,
-                master, source);
+        return new JobConfig(input, output, c.getString("master"), overwrite, resume, initModel, register, model, data,
+                train, master, source);
     }
 
     private static JobConfig.Data data(Config c, int imageSize) {
