@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.config.InvalidConfigException;
+import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.job.data.DemoDataset;
+import io.seresnext.job.evaluate.EvaluateJob;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
@@ -112,6 +114,18 @@ class RegistryTrainTest {
         assertEquals(new Lineage.Parent(opened.root().toString(), "v0001"), child.parent());
         assertEquals(registry, child.initModel());
         assertEquals(v1, opened.current().orElseThrow(), "registering does not promote");
+
+        Map<String, Object> evaluation = new java.util.LinkedHashMap<>();
+        evaluation.put("input", input);
+        evaluation.put("output", uri("evaluation"));
+        String scored = EvaluateJob.run(spark, registry, JobConfigLoader.load(null, evaluation, false)).report()
+                .model().uri();
+        assertEquals(new Path(v1.path().toString()).toUri().getPath(), new Path(scored).toUri().getPath(),
+                "evaluate --model <registry> scores the current version");
+        evaluation.remove("output");
+        InvalidConfigException noOutput = assertThrows(InvalidConfigException.class,
+                () -> EvaluateJob.run(spark, registry, JobConfigLoader.load(null, evaluation, false)));
+        assertTrue(noOutput.getMessage().startsWith("--output is required"), noOutput.getMessage());
     }
 
     @Test

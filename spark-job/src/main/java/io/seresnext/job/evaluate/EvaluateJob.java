@@ -1,12 +1,14 @@
 package io.seresnext.job.evaluate;
 
 import io.seresnext.job.Dl4jSystemProperties;
+import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.data.BatchPlan;
 import io.seresnext.job.data.ImageFolderIndex;
 import io.seresnext.job.data.ShardBatchLoader;
 import io.seresnext.job.data.ShardCache;
 import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.registry.ModelRegistry;
 import io.seresnext.job.train.Evaluator;
 import java.io.IOException;
 import java.util.List;
@@ -33,6 +35,10 @@ public final class EvaluateJob {
     public static Result run(SparkSession spark, String modelUri, JobConfig config) throws IOException {
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        if (config.output().isBlank() && ModelRegistry.isRegistry(modelUri, hadoop)) {
+            throw new InvalidConfigException("--output is required when --model is a registry (" + modelUri
+                    + "): its versions are never written to");
+        }
         EvaluationFile file = config.output().isBlank() ? null : new EvaluationFile(config.output(), hadoop);
         if (file != null) {
             file.checkUsable(config.overwrite()); // before the model is read: a refused run should cost nothing
