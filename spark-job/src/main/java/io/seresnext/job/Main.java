@@ -12,6 +12,7 @@ import io.seresnext.job.evaluate.EvaluateJob;
 import io.seresnext.job.evaluate.EvaluationReport;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.registry.PromotionRefusedException;
 import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.job.registry.RegistryException;
 import io.seresnext.job.train.ExecutorLostException;
@@ -23,7 +24,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point of the jar: what {@code submit/local.sh} runs, and the main class spark-submit runs on a cluster.
- * Exit status: 0 done, 2 a bad command line or configuration, 1 bad data, output or a failure while running.
+ * Exit status: 0 done, 2 a bad command line or configuration, 1 bad data, output or a failure while running, 3 a
+ * model trained and registered but kept from becoming current by the quality gate.
  */
 public final class Main {
 
@@ -72,6 +74,8 @@ public final class Main {
         try {
             execute(command.get());
             return new Outcome(0, "");
+        } catch (PromotionRefusedException e) {
+            return failed(3, e.getMessage());
         } catch (InvalidConfigException e) {
             return failed(2, e.getMessage());
         } catch (DataException | OutputException | ExecutorLostException | RegistryException e) {
@@ -123,6 +127,13 @@ public final class Main {
                                 + "%.2f%%, loss %.4f (%d images, chance %.2f%%). Model: %s/model.zip%n",
                         last.epoch(), 100 * last.top1(), 100 * last.top5(), last.valLoss(), last.valImages(),
                         100.0 / result.state().classes().size(), result.output());
+                if (result.promotion() != null) {
+                    System.out.println("Quality gate: " + result.promotion().explain());
+                    if (!result.promotion().promoted()) {
+                        throw new PromotionRefusedException("trained and registered as " + result.registered().path()
+                                + ", not promoted: " + result.promotion().explain());
+                    }
+                }
             }
         }
     }

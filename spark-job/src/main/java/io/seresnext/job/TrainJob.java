@@ -14,6 +14,7 @@ import io.seresnext.job.output.RunLock;
 import io.seresnext.job.output.TrainingState;
 import io.seresnext.job.registry.Lineage;
 import io.seresnext.job.registry.ModelRegistry;
+import io.seresnext.job.registry.QualityGate;
 import io.seresnext.job.registry.RegistryException;
 import io.seresnext.job.registry.RegistryVersion;
 import io.seresnext.job.train.LearningRateSchedule;
@@ -40,8 +41,12 @@ public final class TrainJob {
 
     private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
 
-    /** The finished run: its output directory, final state, and the registry version it became (or null). */
-    public record Result(String output, TrainingState state, RegistryVersion registered) {
+    /**
+     * The finished run: its output directory, final state, the registry version it became and what the quality
+     * gate decided (each null where not asked for).
+     */
+    public record Result(String output, TrainingState state, RegistryVersion registered,
+                         QualityGate.Decision promotion) {
     }
 
     private TrainJob() {
@@ -74,6 +79,7 @@ public final class TrainJob {
         }
         // a resumed run registers where the interrupted one would have, unless told otherwise now
         String register = requested.register().isBlank() ? config.register() : requested.register();
+        JobConfig.Gate gate = requested.gate().enabled() ? requested.gate() : config.gate();
         if (!register.isBlank()) {
             ModelRegistry.checkRegistrable(register, hadoop);
         }
@@ -118,20 +124,26 @@ public final class TrainJob {
         sc.setJobDescription("publish the model");
         store.publish(outcome.network(), outcome.state());
         RegistryVersion registered = null;
+        QualityGate.Decision promotion = null;
         if (!register.isBlank()) {
             Lineage lineage = new Lineage("", "", listing.root(), manifest.fingerprint(), classes,
                     outcome.state().metrics().get(outcome.state().metrics().size() - 1),
                     init == null ? null : init.version(), config.initModel(), Lineage.jarCodeVersion(),
                     started.toString(), Instant.now().toString(), config.source());
-            registered = register(register, store.root(), lineage, hadoop);
+            registered = register(register, store.root(), lineage, !gate.enabled(), hadoop);
+            if (gate.enabled()) {
+                sc.setJobDescription("quality gate");
+                promotion = QualityGate.apply(spark, ModelRegistry.open(register, hadoop), registered, gate, config);
+            }
         }
-        return new Result(store.root().toString(), outcome.state(), registered);
+        return new Result(store.root().toString(), outcome.state(), registered, promotion);
     }
 
     /** Registers the published output; any failure leaves it published and says so (exit status 1). */
-    private static RegistryVersion register(String registry, Path published, Lineage lineage, Configuration hadoop) {
+    private static RegistryVersion register(String registry, Path published, Lineage lineage, boolean promoteIfFirst,
+                                            Configuration hadoop) {
         try {
-            return ModelRegistry.openOrCreate(registry, hadoop).register(published, lineage);
+            return ModelRegistry.openOrCreate(registry, hadoop).register(published, lineage, promoteIfFirst);
         } catch (IOException | RuntimeException e) {
             throw new RegistryException("the model is published at " + published + ", but registering it in "
                     + registry + " failed: " + e.getMessage(), e);

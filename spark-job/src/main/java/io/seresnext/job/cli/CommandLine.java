@@ -193,6 +193,8 @@ public final class CommandLine {
             o.add(key(b, "init-model", STRING, "init-model", "URI",
                     "start from an earlier model.zip, or a registry's current version"));
             o.add(key(b, "register", STRING, "register", "URI", "register the published model in this registry"));
+            o.add(key(b, "promote-if", STRING, "gate.input", "URI", "promote the registered model only if it scores "
+                    + "as well as the current one on this labelled folder (gate.tolerance, gate.min-top1)"));
             o.add(flag(b, "overwrite", "replace an existing output"));
             o.add(flag(b, "resume", "continue the run under --output from its last checkpoint"));
         }

@@ -13,9 +13,20 @@ import java.util.List;
  * with the model so that a run can be repeated or resumed.
  */
 public record JobConfig(String input, String output, String master, boolean overwrite, boolean resume,
-                        String initModel, String register, Model model, Data data, Train train,
+                        String initModel, String register, Gate gate, Model model, Data data, Train train,
                         Master trainingMaster, String source)
         implements Serializable {
+
+    /**
+     * The quality gate for promotion: with a registry, the new version becomes current only if its top-1 on the
+     * fixed evaluation set {@code input} is at least the current version's minus {@code tolerance}, and at least
+     * {@code minTop1}.
+     */
+    public record Gate(String input, double tolerance, double minTop1) implements Serializable {
+        public boolean enabled() {
+            return !input.isBlank();
+        }
+    }
 
     public record Model(String preset, int imageSize, GroupedConvForm form, boolean zeroInitResidualGamma)
             implements Serializable {
@@ -89,7 +100,8 @@ public record JobConfig(String input, String output, String master, boolean over
 
     /** A stored run's configuration, resumed here: this Spark master, the stored everything else. */
     public JobConfig resumedOn(String newMaster) {
-        return new JobConfig(input, output, newMaster, false, true, "", register, model, data, train, trainingMaster,
+        return new JobConfig(input, output, newMaster, false, true, "", register, gate, model, data, train,
+                trainingMaster,
                 source);
     }
 }

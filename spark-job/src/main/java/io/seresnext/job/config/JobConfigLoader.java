@@ -130,6 +130,7 @@ public final class JobConfigLoader {
         if (!register.isBlank()) {
             requireUri(register, "register");
         }
+        JobConfig.Gate gate = gate(c, register);
 
         String preset = c.getString("model.preset");
         require(Presets.exists(preset), "model.preset", "'" + preset + "' is not a preset; known: " + Presets.names());
@@ -152,8 +153,23 @@ public final class JobConfigLoader {
         JobConfig.Train train = train(c);
         JobConfig.Master master = master(c);
         String source = c.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
-        return new JobConfig(input, output, c.getString("master"), overwrite, resume, initModel, register, model, data,
-                train, master, source);
+        return new JobConfig(input, output, c.getString("master"), overwrite, resume, initModel, register, gate,
+                model, data, train, master, source);
+    }
+
+    private static JobConfig.Gate gate(Config c, String register) {
+        String input = c.getString("gate.input");
+        double tolerance = c.getDouble("gate.tolerance");
+        double minTop1 = c.getDouble("gate.min-top1");
+        if (!input.isBlank()) {
+            requireUri(input, "gate.input");
+            require(!register.isBlank(), "gate.input", "(--promote-if) needs register (--register): it decides which "
+                    + "registered version becomes current");
+        }
+        require(tolerance >= 0 && tolerance <= 1, "gate.tolerance", "must be a top-1 fraction in [0, 1], got "
+                + tolerance);
+        require(minTop1 >= 0 && minTop1 <= 1, "gate.min-top1", "must be a top-1 fraction in [0, 1], got " + minTop1);
+        return new JobConfig.Gate(input, tolerance, minTop1);
     }
 
     private static JobConfig.Data data(Config c, int imageSize) {

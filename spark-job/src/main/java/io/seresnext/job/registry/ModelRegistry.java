@@ -119,6 +119,11 @@ public final class ModelRegistry {
      * registry with nothing current becomes current; later ones wait for {@code registry promote}.
      */
     public RegistryVersion register(Path published, Lineage lineage) throws IOException {
+        return register(published, lineage, true);
+    }
+
+    /** @param promoteIfFirst false where a quality gate decides even the first version's promotion */
+    public RegistryVersion register(Path published, Lineage lineage, boolean promoteIfFirst) throws IOException {
         FileSystem source = HadoopFiles.fileSystem(published.toString(), fs.getConf());
         if (!source.exists(new Path(published, ModelStore.SUCCESS))) {
             throw new RegistryException("cannot register " + published + ": it is not a finished output (no "
@@ -152,7 +157,7 @@ public final class ModelRegistry {
             throw e;
         }
         log.info("Registered {} as {}", published, target);
-        if (pointer.promoteIfNone(name)) {
+        if (promoteIfFirst && pointer.promoteIfNone(name)) {
             log.info("{} is the registry's first version: now current", name);
         }
         return new RegistryVersion(name, number, target);

@@ -101,6 +101,10 @@ class JobConfigLoaderTest {
         assertTrue(refused(mask).contains("training-master.gradient-sharing.network-mask must be an IPv4 subnet"),
                 refused(mask));
 
+        Map<String, Object> ungated = required();
+        ungated.put("gate.input", "file:///eval");
+        assertTrue(refused(ungated).startsWith("gate.input (--promote-if) needs register"), refused(ungated));
+
         Map<String, Object> both = required();
         both.put("resume", true);
         both.put("overwrite", true);
