@@ -25,6 +25,8 @@ import io.seresnext.job.train.TrainingMasters;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -56,10 +58,54 @@ public final class TrainJob {
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         ModelStore store = new ModelStore(requested.output(), hadoop);
-        store.checkUsable(requested.overwrite(), requested.resume()); // before the lock creates the directory
-        try (RunLock lock = store.lock()) {
-            return runLocked(spark, requested, store, hadoop);
+        if (!requested.rerunSafe()) {
+            store.checkUsable(requested.overwrite(), requested.resume()); // before the lock creates the directory
         }
+        try (RunLock lock = store.lock()) {
+            if (!requested.rerunSafe()) {
+                return runLocked(spark, requested, store, hadoop);
+            }
+            ModelStore.RunState found = store.runState();
+            log.info("--rerun-safe: the output {} holds {} run", store.root(), found.name().toLowerCase(Locale.ROOT));
+            return switch (found) {
+                case EMPTY -> runLocked(spark, requested, store, hadoop);
+                case INTERRUPTED -> runLocked(spark, requested.resuming(), store, hadoop);
+                case FINISHED -> finishedBefore(spark, requested, store, hadoop);
+            };
+        }
+    }
+
+    /**
+     * A rerun of a finished run trains nothing: it registers the published model unless a registry version
+     * already holds it (a run that stopped between publishing and registering), and gates it again, which is
+     * idempotent (a promoted version is current already; a refused one is refused again on the same images).
+     */
+    private static Result finishedBefore(SparkSession spark, JobConfig requested, ModelStore store,
+                                         Configuration hadoop) throws IOException {
+        TrainingState state = store.published();
+        JobConfig stored = JobConfigLoader.fromStored(state.config(), store.root() + "/" + ModelStore.CONFIG);
+        String register = requested.register().isBlank() ? stored.register() : requested.register();
+        JobConfig.Gate gate = requested.gate().enabled() ? requested.gate() : stored.gate();
+        if (register.isBlank()) {
+            log.info("{} is finished; nothing to do", store.root());
+            return new Result(store.root().toString(), state, null, null);
+        }
+        ModelRegistry registry = ModelRegistry.openOrCreate(register, hadoop);
+        Optional<RegistryVersion> earlier = registry.versionOf(store.root());
+        RegistryVersion registered;
+        if (earlier.isPresent()) {
+            registered = earlier.get();
+            log.info("{} is finished and registered as {}", store.root(), registered.path());
+        } else {
+            // what is known after the fact: the run's own timings and cache fingerprint were not kept
+            Lineage lineage = new Lineage("", "", stored.input(), "", state.classes(),
+                    state.metrics().isEmpty() ? null : state.metrics().get(state.metrics().size() - 1), null,
+                    stored.initModel(), Lineage.jarCodeVersion(), "", Instant.now().toString(), state.config());
+            registered = register(register, store.root(), lineage, !gate.enabled(), hadoop);
+        }
+        QualityGate.Decision promotion = gate.enabled()
+                ? QualityGate.apply(spark, registry, registered, gate, requested) : null;
+        return new Result(store.root().toString(), state, registered, promotion);
     }
 
     private static Result runLocked(SparkSession spark, JobConfig requested, ModelStore store, Configuration hadoop)
@@ -97,7 +143,12 @@ public final class TrainJob {
         }
         ComputationGraph earlier = null;
         ModelRegistry.ModelSource init = null;
-        if (!config.initModel().isBlank()) {
+        boolean firstOfItsRegistry = !register.isBlank() && config.initModel().equals(register)
+                && !ModelRegistry.hasCurrent(register, hadoop);
+        if (firstOfItsRegistry) {
+            // a pipeline that warm-starts from the registry it feeds has to begin somewhere
+            log.info("{} has no current version yet: this run starts from a fresh network", register);
+        } else if (!config.initModel().isBlank()) {
             init = ModelRegistry.resolve(config.initModel(), hadoop); // a registry means its current version
             earlier = ModelStore.readModel(init.modelZip(), hadoop); // fails early on a missing model
         }

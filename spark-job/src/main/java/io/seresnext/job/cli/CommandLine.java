@@ -197,6 +197,8 @@ public final class CommandLine {
                     + "as well as the current one on this labelled folder (gate.tolerance, gate.min-top1)"));
             o.add(flag(b, "overwrite", "replace an existing output"));
             o.add(flag(b, "resume", "continue the run under --output from its last checkpoint"));
+            o.add(flag(b, "rerun-safe", "start, resume or skip the run under --output as its state says "
+                    + "(for schedulers)"));
         }
         return o.toArray(new OParser[0]);
     }

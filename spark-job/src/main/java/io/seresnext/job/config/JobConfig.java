@@ -13,7 +13,7 @@ import java.util.List;
  * with the model so that a run can be repeated or resumed.
  */
 public record JobConfig(String input, String output, String master, boolean overwrite, boolean resume,
-                        String initModel, String register, Gate gate, Model model, Data data, Train train,
+                        boolean rerunSafe, String initModel, String register, Gate gate, Model model, Data data, Train train,
                         Master trainingMaster, String source)
         implements Serializable {
 
@@ -98,10 +98,15 @@ public record JobConfig(String input, String output, String master, boolean over
                          GradientSharing gradientSharing) implements Serializable {
     }
 
+    /** This configuration as a --resume of the run under its output. */
+    public JobConfig resuming() {
+        return new JobConfig(input, output, master, false, true, rerunSafe, "", register, gate, model, data, train,
+                trainingMaster, source);
+    }
+
     /** A stored run's configuration, resumed here: this Spark master, the stored everything else. */
     public JobConfig resumedOn(String newMaster) {
-        return new JobConfig(input, output, newMaster, false, true, "", register, gate, model, data, train,
-                trainingMaster,
-                source);
+        return new JobConfig(input, output, newMaster, false, true, rerunSafe, "", register, gate, model, data, train,
+                trainingMaster, source);
     }
 }

@@ -120,6 +120,9 @@ public final class JobConfigLoader {
         }
         boolean overwrite = c.getBoolean("overwrite");
         boolean resume = c.getBoolean("resume");
+        boolean rerunSafe = c.getBoolean("rerun-safe");
+        require(!(rerunSafe && (resume || overwrite)), "rerun-safe", "decides between a new run and --resume itself, "
+                + "and never overwrites: leave out resume and overwrite");
         String initModel = c.getString("init-model");
         require(!(resume && overwrite), "resume", "and overwrite exclude each other");
         require(!(resume && !initModel.isBlank()), "resume", "and init-model exclude each other");
@@ -153,7 +156,8 @@ public final class JobConfigLoader {
         JobConfig.Train train = train(c);
         JobConfig.Master master = master(c);
         String source = c.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
-        return new JobConfig(input, output, c.getString("master"), overwrite, resume, initModel, register, gate,
+        return new JobConfig(input, output, c.getString("master"), overwrite, resume, rerunSafe, initModel, register,
+                gate,
                 model, data, train, master, source);
     }
 

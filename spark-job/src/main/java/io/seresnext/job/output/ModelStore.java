@@ -86,6 +86,30 @@ public final class ModelStore {
         }
     }
 
+    /** Where a run under this output stands, for a scheduler's rerun. */
+    public enum RunState { EMPTY, INTERRUPTED, FINISHED }
+
+    public RunState runState() throws IOException {
+        if (fs.exists(new Path(root, SUCCESS))) {
+            return RunState.FINISHED;
+        }
+        return checkpoints().isEmpty() ? RunState.EMPTY : RunState.INTERRUPTED;
+    }
+
+    /** A finished run's state as published: its classes, configuration and metrics. */
+    public TrainingState published() throws IOException {
+        String config;
+        try (InputStream in = fs.open(new Path(root, CONFIG))) {
+            config = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        List<EpochMetrics> metrics;
+        try (InputStream in = fs.open(new Path(root, METRICS))) {
+            metrics = List.of(JSON.readValue(in, EpochMetrics[].class));
+        }
+        int epochs = metrics.isEmpty() ? 0 : metrics.get(metrics.size() - 1).epoch();
+        return new TrainingState(readLabels(), config, epochs, 0, metrics);
+    }
+
     /** This run's hold on the output directory; a second run on it is refused until this one ends. */
     public RunLock lock() throws IOException {
         return RunLock.acquire(fs, root);

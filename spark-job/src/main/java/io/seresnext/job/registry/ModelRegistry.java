@@ -183,6 +183,33 @@ public final class ModelRegistry {
         throw new RegistryException("could not claim a version number in " + root);
     }
 
+    /**
+     * The version holding exactly this published output, if any: a version's {@code _SUCCESS} is a byte copy of the
+     * output's, which lists the SHA-256 of every file, so equal markers mean the same run's files.
+     */
+    public Optional<RegistryVersion> versionOf(Path published) throws IOException {
+        FileSystem source = HadoopFiles.fileSystem(published.toString(), fs.getConf());
+        byte[] marker;
+        try (InputStream in = source.open(new Path(published, ModelStore.SUCCESS))) {
+            marker = in.readAllBytes();
+        }
+        for (RegistryVersion v : versions()) {
+            try (InputStream in = fs.open(new Path(v.path(), ModelStore.SUCCESS))) {
+                if (java.util.Arrays.equals(marker, in.readAllBytes())) {
+                    return Optional.of(v);
+                }
+            } catch (FileNotFoundException e) {
+                // a version from before markers were copied cannot be this run's
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code uri} is a registry with a current version (false for a path that is no registry yet). */
+    public static boolean hasCurrent(String uri, Configuration conf) throws IOException {
+        return isRegistry(uri, conf) && open(uri, conf).current().isPresent();
+    }
+
     /** Every complete version, oldest first. */
     public List<RegistryVersion> versions() throws IOException {
         List<RegistryVersion> out = new ArrayList<>();
