@@ -101,7 +101,7 @@ public final class TrainJob {
         }
         Trainer.Outcome outcome = new Trainer(sc, config, manifest, store, plan).run(network, state);
         sc.setJobDescription("publish the model");
-        store.publish(outcome.network(), outcome.state());
+        store.publish(outcome.network(), outcome.state(), ModelStore.preprocessing(config));
         return new Result(store.root().toString(), outcome.state());
     }
 
