@@ -173,7 +173,7 @@ public final class TrainJob {
         }
         Trainer.Outcome outcome = new Trainer(sc, config, manifest, store, plan).run(network, state);
         sc.setJobDescription("publish the model");
-        store.publish(outcome.network(), outcome.state());
+        store.publish(outcome.network(), outcome.state(), ModelStore.preprocessing(config));
         RegistryVersion registered = null;
         QualityGate.Decision promotion = null;
         if (!register.isBlank()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.config.JobConfig;
+import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.TrainingState;
@@ -81,7 +82,8 @@ class QualityGateTest {
                 StandardCharsets.UTF_8);
         ModelStore out = new ModelStore(thirdClassAlways, conf);
         out.startRun(false);
-        out.publish(constant, new TrainingState(source.readLabels(), jobConf, 1, 0, List.of()));
+        out.publish(constant, new TrainingState(source.readLabels(), jobConf, 1, 0, List.of()),
+                ModelStore.preprocessing(JobConfigLoader.fromStored(jobConf, trained)));
     }
 
     @AfterAll

@@ -45,7 +45,7 @@ public final class ModelRegistry {
     static final String STAGING = "_staging";
     /** What a version holds besides its lineage: the published output's files, _SUCCESS last. */
     public static final List<String> PUBLISHED = List.of(ModelStore.MODEL, ModelStore.LABELS, ModelStore.CONFIG,
-            ModelStore.METRICS, ModelStore.SUCCESS);
+            ModelStore.METRICS, ModelStore.PREPROCESSING, ModelStore.SUCCESS);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path root;
