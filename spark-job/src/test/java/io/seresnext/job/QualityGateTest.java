@@ -32,8 +32,11 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -41,6 +44,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * and promoted only by the rule; a refused one stays registered, and `train` then exits with status 3.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QualityGateTest {
 
     private SparkSession spark;
@@ -110,6 +114,7 @@ class QualityGateTest {
     }
 
     @Test
+    @Order(1)
     void aBetterCandidateIsPromotedAWorseOneIsNotAndTheToleranceIsHonoured() throws Exception {
         ModelRegistry registry = ModelRegistry.openOrCreate(uri("registry"), conf);
         RegistryVersion v1 = register(registry, thirdClassAlways);
@@ -139,6 +144,7 @@ class QualityGateTest {
     }
 
     @Test
+    @Order(2) // last: Main stops the JVM's Spark session when its command ends
     void trainExitsWithThreeWhenTheGateRefusesAndKeepsTheModelRegistered() throws Exception {
         // the same images under two labels: no model can score more than half of them
         String ambiguous = uri("ambiguous");

@@ -110,4 +110,26 @@ class LaunchScriptsTest {
         Run none = script("gpu/discover-gpus.sh", Map.of("PATH", "/usr/bin:/bin"));
         assertTrue(none.status() != 0 && none.output().contains("nvidia-smi not found"), none.output());
     }
+
+    @Test
+    void retrainRunsARerunSafeGatedTrainingThenScoresWithTheRegistry() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("INPUT", "hdfs:///in", "RUNS", "hdfs:///runs/",
+                "REGISTRY", "hdfs:///models/r", "EVAL", "hdfs:///eval", "LAUNCHER", "yarn"));
+        Run trainOnly = script("retrain.sh", env, "--dry-run", "2026-12-01");
+        assertEquals(0, trainOnly.status(), trainOnly.output());
+        String[] lines = trainOnly.output().strip().split("\n");
+        assertEquals(1, lines.length, "no scoring without SCORE:\n" + trainOnly.output());
+        assertTrue(lines[0].endsWith("submit/yarn.sh train --input hdfs:///in --output hdfs:///runs/2026-12-01 "
+                + "--rerun-safe --init-model hdfs:///models/r --register hdfs:///models/r --promote-if hdfs:///eval"),
+                lines[0]);
+
+        env.putAll(Map.of("SCORE", "hdfs:///new", "PREDICTIONS", "hdfs:///predictions"));
+        Run withScoring = script("retrain.sh", env, "--dry-run", "2026-12-01");
+        assertTrue(withScoring.output().strip().endsWith("submit/yarn.sh predict --model hdfs:///models/r --input "
+                + "hdfs:///new --output hdfs:///predictions/2026-12-01 --overwrite"), withScoring.output());
+
+        Run badId = script("retrain.sh", env, "--dry-run", "../elsewhere");
+        assertEquals(2, badId.status(), badId.output());
+        assertTrue(badId.output().contains("RUN_ID"), badId.output());
+    }
 }
