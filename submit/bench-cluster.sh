@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source submit/lib/build.sh
-build_if_stale "$root" spark-job/target/spark-job-cluster.jar spark-job/target/test-classpath.txt \
+build_if_stale "$root" tests spark-job/target/spark-job-cluster.jar spark-job/target/test-classpath.txt \
   spark-job/target/test-classes
 mapfile -t java17 < <(grep -v '^#' conf/java17-options)
 exec java -Xmx2g "${java17[@]}" -Dseresnext.root="$root" -Dseresnext.java17.options="$root/conf/java17-options" \

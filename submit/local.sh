@@ -10,7 +10,7 @@ jar="$root/spark-job/target/spark-job.jar"
 classpath_file="$root/spark-job/target/runtime-classpath.txt"
 
 source "$root/submit/lib/build.sh"
-build_if_stale "$root" "$jar" "$classpath_file"
+build_if_stale "$root" main "$jar" "$classpath_file"
 
 # `train` alone runs the embedded demo preset
 if [[ $# -eq 1 && "$1" == "train" ]]; then

@@ -21,7 +21,7 @@ launch() {
     shift
   fi
   local jar="$root/spark-job/target/spark-job-cluster.jar"
-  [[ $dry_run == true ]] || build_if_stale "$root" "$jar"
+  [[ $dry_run == true ]] || build_if_stale "$root" main "$jar"
   local submit="${SPARK_HOME:-/opt/spark}/bin/spark-submit"
   local common_jvm
   common_jvm="$(jvm_options "$root/conf/java17-options")$(jvm_options "$root/conf/dl4j-options")"
