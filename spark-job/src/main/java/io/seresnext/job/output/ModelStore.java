@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
  *   labels.txt     class names, one per line, in label order
  *   job.conf       the resolved configuration of the run
  *   metrics.json   per-epoch metrics
+ *   report.html    the run for people (report.HtmlReport); not among _SUCCESS's digests, as no reader depends on it
  *   _SUCCESS       written last: the run finished and the files above belong together; holds their SHA-256
  *   _RUNNING       while a run is writing here (RunLock)
  *   checkpoints/epoch-NNNN/{model.zip,model.zip.sha256,state.json}   the last K epochs, each renamed into place
@@ -47,6 +48,7 @@ public final class ModelStore {
     public static final String LABELS = "labels.txt";
     public static final String CONFIG = "job.conf";
     public static final String METRICS = "metrics.json";
+    public static final String REPORT = "report.html";
     public static final String SUCCESS = "_SUCCESS";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String STATE = "state.json";
@@ -105,6 +107,11 @@ public final class ModelStore {
 
     /** The final model and its companions, then the success marker, which records their digests. */
     public void publish(ComputationGraph network, TrainingState state) throws IOException {
+        publish(network, state, null);
+    }
+
+    /** As {@link #publish(ComputationGraph, TrainingState)}, with the report page (null: none) before _SUCCESS. */
+    public void publish(ComputationGraph network, TrainingState state, byte[] reportHtml) throws IOException {
         fs.delete(new Path(root, SUCCESS), false);
         StringBuilder digests = new StringBuilder();
         digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
@@ -114,6 +121,9 @@ public final class ModelStore {
         digests.append(Checksums.line(writeDigested(new Path(root, CONFIG), out -> out.write(config)), CONFIG));
         digests.append(Checksums.line(writeDigested(new Path(root, METRICS),
                 out -> JSON.writeValue(out, state.metrics())), METRICS));
+        if (reportHtml != null) {
+            AtomicFiles.write(fs, new Path(root, REPORT), out -> out.write(reportHtml));
+        }
         AtomicFiles.write(fs, new Path(root, SUCCESS), out -> out.write(digests.toString()
                 .getBytes(StandardCharsets.UTF_8)));
         log.info("Published the model to {}", new Path(root, MODEL));
