@@ -35,6 +35,7 @@ public final class HtmlReport {
     private long[][] confusion;
     private List<ClassFigures> classFigures = List.of();
     private String configuration;
+    private String configurationHeading = "Configuration";
     private RunEnvironment environment;
 
     public HtmlReport(String title) {
@@ -63,6 +64,12 @@ public final class HtmlReport {
     public HtmlReport configuration(String text) {
         this.configuration = text;
         return this;
+    }
+
+    /** A configuration that is not this run's own, under a heading that says whose. */
+    public HtmlReport configuration(String heading, String text) {
+        this.configurationHeading = heading;
+        return configuration(text);
     }
 
     public HtmlReport environment(RunEnvironment env) {
@@ -104,7 +111,8 @@ public final class HtmlReport {
             table(h, "timings", environment.timingRows());
         }
         if (configuration != null) {
-            h.append("<h2>Configuration</h2>\n<pre id=\"configuration\">").append(escape(configuration))
+            h.append("<h2>").append(escape(configurationHeading)).append("</h2>\n<pre id=\"configuration\">")
+                    .append(escape(configuration))
                     .append("</pre>\n");
         }
         h.append("<p class=\"footer\">Charts drawn by Apache ECharts ").append(ECharts.VERSION)
@@ -270,13 +278,13 @@ public final class HtmlReport {
                   tooltip: {formatter: function (p) {
                     return 'true ' + d.classes[p.value[1]] + ', predicted ' + d.classes[p.value[0]] + ': ' + p.value[2];
                   }},
-                  grid: {top: 40, left: 120, right: 24, bottom: 110},
+                  grid: {top: 40, left: 120, right: 90, bottom: 90},
                   xAxis: {type: 'category', data: d.classes, name: 'predicted', nameLocation: 'middle', nameGap: 60,
                     axisLabel: {rotate: 45, interval: n > 40 ? 'auto' : 0}},
                   yAxis: {type: 'category', data: d.classes, inverse: true, name: 'true', nameLocation: 'middle',
                     nameGap: 100, axisLabel: {interval: n > 40 ? 'auto' : 0}},
-                  visualMap: {min: 0, max: Math.max(max, 1), calculable: true, orient: 'horizontal', left: 'center',
-                    bottom: 0, inRange: {color: ['#f7fbff', '#6baed6', '#08306b']}},
+                  visualMap: {min: 0, max: Math.max(max, 1), calculable: true, orient: 'vertical', right: 10,
+                    top: 'middle', inRange: {color: ['#f7fbff', '#6baed6', '#08306b']}},
                   series: [{type: 'heatmap', data: cells, label: {show: n <= 20}}]};
               }
               document.querySelectorAll('div.chart').forEach(function (el) {

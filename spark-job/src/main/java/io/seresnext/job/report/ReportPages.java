@@ -53,7 +53,7 @@ public final class ReportPages {
                 .fact("Result", String.format(Locale.ROOT, "top-1 %.2f%%, top-5 %.2f%%, loss %.4f (%d images)",
                         100 * report.top1(), 100 * report.top5(), report.loss(), report.images()))
                 .confusion(report.confusionMatrix().classes(), report.confusionMatrix().counts(), report.classes())
-                .configuration(model.trainingConfig())
+                .configuration("Configuration of the model's training run", model.trainingConfig())
                 .environment(environment);
         return page.epochs(trainingMetrics(model.trainingMetrics()));
     }

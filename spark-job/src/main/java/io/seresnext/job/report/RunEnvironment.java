@@ -25,7 +25,8 @@ public record RunEnvironment(String master, String applicationId, int executors,
     public static RunEnvironment of(SparkContext sc, Instant started, Instant finished) {
         int registered = sc.getExecutorMemoryStatus().size() - 1; // it lists the driver too
         return new RunEnvironment(sc.master(), sc.applicationId(), sc.isLocal() ? 0 : Math.max(registered, 0),
-                sc.defaultParallelism(), sc.getConf().get("spark.executor.cores", "Spark's default"),
+                sc.defaultParallelism(),
+                sc.isLocal() ? "none (local mode)" : sc.getConf().get("spark.executor.cores", "Spark's default"),
                 GpuAssignment.gpusPerExecutor(sc.getConf()), sc.version(), installedDl4jVersion(),
                 Nd4j.getBackend().getClass().getSimpleName(), System.getProperty("java.version"), started, finished);
     }
