@@ -17,12 +17,15 @@ import io.seresnext.job.registry.ModelRegistry;
 import io.seresnext.job.registry.QualityGate;
 import io.seresnext.job.registry.RegistryException;
 import io.seresnext.job.registry.RegistryVersion;
+import io.seresnext.job.report.ReportPages;
+import io.seresnext.job.report.RunEnvironment;
 import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.job.train.NetworkFactory;
 import io.seresnext.job.train.RunPlan;
 import io.seresnext.job.train.Trainer;
 import io.seresnext.job.train.TrainingMasters;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -173,7 +176,10 @@ public final class TrainJob {
         }
         Trainer.Outcome outcome = new Trainer(sc, config, manifest, store, plan).run(network, state);
         sc.setJobDescription("publish the model");
-        store.publish(outcome.network(), outcome.state(), ModelStore.preprocessing(config));
+        RunEnvironment environment = RunEnvironment.of(spark.sparkContext(), started, Instant.now());
+        byte[] report = ReportPages.training(store.root().toString(), outcome.state(), outcome.lastValidation(),
+                environment).render().getBytes(StandardCharsets.UTF_8);
+        store.publish(outcome.network(), outcome.state(), ModelStore.preprocessing(config), report);
         RegistryVersion registered = null;
         QualityGate.Decision promotion = null;
         if (!register.isBlank()) {

@@ -9,8 +9,11 @@ import io.seresnext.job.data.ShardBatchLoader;
 import io.seresnext.job.data.ShardCache;
 import io.seresnext.job.data.ShardManifest;
 import io.seresnext.job.registry.ModelRegistry;
+import io.seresnext.job.report.ReportPages;
+import io.seresnext.job.report.RunEnvironment;
 import io.seresnext.job.train.Evaluator;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -33,6 +36,7 @@ public final class EvaluateJob {
 
     /** @param config this run's options; its output, when blank, is the model's directory */
     public static Result run(SparkSession spark, String modelUri, JobConfig config) throws IOException {
+        Instant started = Instant.now();
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         if (config.output().isBlank() && ModelRegistry.isRegistry(modelUri, hadoop)) {
@@ -50,6 +54,8 @@ public final class EvaluateJob {
         }
         EvaluationReport report = score(spark, model, config.input(), config);
         file.write(report);
+        file.writeReport(ReportPages.evaluation(report, RunEnvironment.of(spark.sparkContext(), started,
+                Instant.now())));
         return new Result(report, file.path().toString());
     }
 

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.seresnext.job.data.HadoopFiles;
 import io.seresnext.job.output.AtomicFiles;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.report.HtmlReport;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-/** evaluation.json in an output folder: refused when it exists unless replacing was asked for, written atomically. */
+/** evaluation.json (and report.html beside it) in an output folder: refused when it exists unless replacing was asked for, written atomically. */
 public final class EvaluationFile {
 
     public static final String NAME = "evaluation.json";
@@ -40,5 +42,11 @@ public final class EvaluationFile {
     public void write(EvaluationReport report) throws IOException {
         fs.mkdirs(path.getParent());
         AtomicFiles.write(fs, path, out -> JSON.writeValue(out, report));
+    }
+
+    /** report.html beside evaluation.json; replaced with it. */
+    public void writeReport(HtmlReport page) throws IOException {
+        byte[] html = page.render().getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(fs, new Path(path.getParent(), HtmlReport.FILE), out -> out.write(html));
     }
 }

@@ -40,6 +40,15 @@ public record EvaluationReport(ModelIdentity model, String input, long images, d
     public static EvaluationReport of(PublishedModel model, String input, Evaluator.Result result) {
         List<String> names = model.classes();
         long[][] counts = result.confusion();
+        ModelIdentity identity = new ModelIdentity(model.directory(), model.sha256(),
+                model.config().model().preset(), model.config().model().imageSize(), model.configText(),
+                model.metrics());
+        return new EvaluationReport(identity, input, result.images(), result.loss(), result.top1(), result.top5(),
+                classFigures(names, counts), new ConfusionMatrix(names, counts));
+    }
+
+    /** Precision, recall and F1 of each class from the confusion counts (true class rows, predicted columns). */
+    public static List<ClassFigures> classFigures(List<String> names, long[][] counts) {
         List<ClassFigures> classes = new ArrayList<>();
         for (int c = 0; c < names.size(); c++) {
             long support = 0;
@@ -52,11 +61,7 @@ public record EvaluationReport(ModelIdentity model, String input, long images, d
             classes.add(new ClassFigures(names.get(c), support, predicted, correct, ratio(correct, predicted),
                     ratio(correct, support), ratio(2 * correct, support + predicted)));
         }
-        ModelIdentity identity = new ModelIdentity(model.directory(), model.sha256(),
-                model.config().model().preset(), model.config().model().imageSize(), model.configText(),
-                model.metrics());
-        return new EvaluationReport(identity, input, result.images(), result.loss(), result.top1(), result.top5(),
-                List.copyOf(classes), new ConfusionMatrix(names, counts));
+        return List.copyOf(classes);
     }
 
     private static Double ratio(long numerator, long denominator) {

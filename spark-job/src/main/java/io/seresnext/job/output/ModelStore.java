@@ -36,6 +36,7 @@ import org.slf4j.LoggerFactory;
  *   job.conf       the resolved configuration of the run
  *   metrics.json   per-epoch metrics
  *   preprocessing.json   how to prepare an image for the model outside the job (model-defs' Preprocessing)
+ *   report.html    the run for people (report.HtmlReport); not among _SUCCESS's digests, as no reader depends on it
  *   _SUCCESS       written last: the run finished and the files above belong together; holds their SHA-256
  *   _RUNNING       while a run is writing here (RunLock)
  *   checkpoints/epoch-NNNN/{model.zip,model.zip.sha256,state.json}   the last K epochs, each renamed into place
@@ -51,6 +52,7 @@ public final class ModelStore {
     public static final String CONFIG = "job.conf";
     public static final String METRICS = "metrics.json";
     public static final String PREPROCESSING = Preprocessing.FILE;
+    public static final String REPORT = "report.html";
     public static final String SUCCESS = "_SUCCESS";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String STATE = "state.json";
@@ -140,6 +142,12 @@ public final class ModelStore {
     /** The final model and its companions, then the success marker, which records their digests. */
     public void publish(ComputationGraph network, TrainingState state, Preprocessing preprocessing)
             throws IOException {
+        publish(network, state, preprocessing, null);
+    }
+
+    /** As {@link #publish(ComputationGraph, TrainingState, Preprocessing)}, with the report page (null: none). */
+    public void publish(ComputationGraph network, TrainingState state, Preprocessing preprocessing,
+                        byte[] reportHtml) throws IOException {
         fs.delete(new Path(root, SUCCESS), false);
         StringBuilder digests = new StringBuilder();
         digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
@@ -152,6 +160,9 @@ public final class ModelStore {
         byte[] prep = preprocessing.toJson().getBytes(StandardCharsets.UTF_8);
         digests.append(Checksums.line(writeDigested(new Path(root, PREPROCESSING), out -> out.write(prep)),
                 PREPROCESSING));
+        if (reportHtml != null) {
+            AtomicFiles.write(fs, new Path(root, REPORT), out -> out.write(reportHtml));
+        }
         AtomicFiles.write(fs, new Path(root, SUCCESS), out -> out.write(digests.toString()
                 .getBytes(StandardCharsets.UTF_8)));
         log.info("Published the model to {}", new Path(root, MODEL));

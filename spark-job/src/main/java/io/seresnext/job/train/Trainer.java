@@ -44,9 +44,16 @@ public final class Trainer {
         this.plan = plan;
     }
 
-    /** The trained network (a training master may hand back a new object) and the run's final state. */
-    public record Outcome(ComputationGraph network, TrainingState state) {
+    /**
+     * The trained network (a training master may hand back a new object) and the run's final state.
+     *
+     * @param lastValidation the last epoch's validation pass, with its confusion counts; null when this run
+     *                       trained no epoch (a resumed run that had finished them all)
+     */
+    public record Outcome(ComputationGraph network, TrainingState state, Evaluator.Result lastValidation) {
     }
+
+    private Evaluator.Result lastValidation;
 
     /** Trains from the epoch after {@code state.completedEpochs()} to the last. */
     public Outcome run(ComputationGraph network, TrainingState state) throws IOException {
@@ -85,7 +92,7 @@ public final class Trainer {
                     metrics.valImages(), metrics.learningRate(), (long) eta / 60, (long) eta % 60));
         }
         sc.clearJobGroup();
-        return new Outcome(spark.getNetwork(), state);
+        return new Outcome(spark.getNetwork(), state, lastValidation);
     }
 
     /** One epoch: fit, (gradient sharing) batch-norm statistics, validation, checkpoint; the state after it. */
@@ -105,6 +112,8 @@ public final class Trainer {
         long start = System.nanoTime();
         fitEpoch(spark, batches, loader, epoch, state, group);
         double seconds = (System.nanoTime() - start) / 1e9;
+        // parameter averaging sets the score on the Spark wrapper, gradient sharing on the driver's network
+        double trainLoss = plan.gradientSharing() ? spark.getNetwork().score() : spark.getScore();
 
         int recalibration = config.trainingMaster().gradientSharing().batchNormRecalibration();
         if (plan.gradientSharing() && recalibration > 0) {
@@ -119,8 +128,9 @@ public final class Trainer {
         phase(epoch, "evaluate", valBatches.size() + " validation batches");
         Evaluator.Result val = Evaluator.evaluate(sc, spark.getNetwork(), valBatches, loader);
         double lr = plan.schedule().valueAt(epoch * perWorker - 1, epoch - 1);
+        lastValidation = val;
         EpochMetrics metrics = new EpochMetrics(epoch, lr, images, seconds, images / seconds, val.images(),
-                val.loss(), val.top1(), val.top5());
+                val.loss(), val.top1(), val.top5(), trainLoss, (System.nanoTime() - start) / 1e9);
         TrainingState after = state.after(metrics, epoch * perWorker);
 
         phase(epoch, "checkpoint", "");

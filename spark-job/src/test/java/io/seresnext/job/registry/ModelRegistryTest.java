@@ -80,7 +80,7 @@ class ModelRegistryTest {
 
     private static Lineage lineage(String tag) {
         return new Lineage("", "", "hdfs:///data/" + tag, "fingerprint-" + tag, List.of("cat", "dog"),
-                new EpochMetrics(2, 0.01, 100, 2.0, 50.0, 20, 0.4, 0.75, 1.0), null, "", "test-code",
+                new EpochMetrics(2, 0.01, 100, 2.0, 50.0, 20, 0.4, 0.75, 1.0, 0.5, 2.5), null, "", "test-code",
                 "2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z", "train.epochs = 2");
     }
 
