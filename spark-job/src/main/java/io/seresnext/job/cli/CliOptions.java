@@ -22,6 +22,8 @@ final class CliOptions {
     int passes = 3;
     /** evaluate: the published model */
     String model;
+    /** predict */
+    int topK = 5;
     /** train / prepare / evaluate: the job preset and the overrides, keyed as in the configuration. */
     String configFile;
     final java.util.Map<String, Object> overrides = new java.util.LinkedHashMap<>();

@@ -23,6 +23,10 @@ public sealed interface Command {
     record Evaluate(String model, JobConfig config) implements Command {
     }
 
+    /** {@code predict}: every image under a folder scored by a published model, written as Parquet. */
+    record Predict(String model, int topK, JobConfig config) implements Command {
+    }
+
     /** {@code bench-data}: decode and load-augment images/sec on one core. */
     record BenchData(int images, int sourceWidth, int sourceHeight, int storedSize, int imageSize, int batch,
                      int passes) implements Command {

@@ -30,7 +30,8 @@ public final class ImageDecoder {
         return squareRgb(image, size);
     }
 
-    static byte[] squareRgb(BufferedImage image, int size) {
+    /** An already decoded image (e.g. a row of Spark's image data source) as {@link #decodeSquare} gives it. */
+    public static byte[] squareRgb(BufferedImage image, int size) {
         int w = image.getWidth();
         int h = image.getHeight();
         double scale = (double) size / Math.min(w, h);

@@ -151,6 +151,19 @@ public final class ShardBatchLoader implements DataSetLoader {
         }
     }
 
+    /**
+     * Validation's preprocessing of one stored square (HWC RGB bytes, {@code stored} px a side): the centre crop,
+     * normalised, as CHW floats at {@code dst[dstStart]}. Batch prediction uses it so that it scores images exactly
+     * as evaluation does.
+     */
+    public void writeCentreCrop(byte[] square, int stored, float[] dst, int dstStart) {
+        if (stored < imageSize) {
+            throw new IllegalArgumentException(stored + "px square is smaller than the " + imageSize + "px crop");
+        }
+        int margin = stored - imageSize;
+        writeImage(square, 0, stored, margin / 2, margin / 2, false, dst, dstStart);
+    }
+
     /** HWC bytes of the stored square -> normalised CHW floats of the crop. */
     private void writeImage(byte[] src, int srcStart, int stored, int ox, int oy, boolean mirror, float[] dst,
                             int dstStart) {
