@@ -1,5 +1,6 @@
 package io.seresnext.job.cli;
 
+import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.model.GroupedConvForm;
 import java.io.File;
@@ -262,7 +263,7 @@ public final class CommandLine {
                 var predict = JobConfigLoader.load(o.configFile == null ? null : new File(o.configFile), o.overrides,
                         false);
                 if (predict.output().isBlank()) {
-                    throw new IllegalArgumentException("predict needs --output (where the Parquet files go)");
+                    throw new InvalidConfigException("output is required (the Parquet folder predict writes)");
                 }
                 return Optional.of(new Command.Predict(o.model, o.topK, predict));
             case "bench-data":

@@ -53,7 +53,10 @@ public final class PredictJob {
         // listing tasks follow the folders, which can be few and uneven: spread the paths before scoring
         Dataset<Row> scored = model.transform(listing.files().repartition(partitions));
 
-        Path staging = new Path(output.getParent(), "." + output.getName() + ".predict-" + UUID.randomUUID());
+        // the staging folder keeps the output's name (Spark's reader ignores roots named "." or "_..."); a hidden
+        // parent keeps it out of listings of the output's folder
+        Path stagingParent = new Path(output.getParent(), ".predict-" + UUID.randomUUID());
+        Path staging = new Path(stagingParent, output.getName());
         try {
             spark.sparkContext().setJobDescription("predict: score " + listing.count() + " images under "
                     + listing.root());
@@ -76,8 +79,8 @@ public final class PredictJob {
             return new Result(output.toString(), model.sha256(), images, errors, listing.labelled());
         } finally {
             listing.files().unpersist();
-            if (fs.exists(staging)) {
-                fs.delete(staging, true);
+            if (fs.exists(stagingParent)) {
+                fs.delete(stagingParent, true);
             }
         }
     }

@@ -129,16 +129,17 @@ final class Scorer implements Serializable {
             }
             // highest first; equal probabilities keep class order, so the result does not depend on the sort
             Arrays.sort(order, (a, b) -> Float.compare(probabilities[b], probabilities[a]));
-            List<String> names = new ArrayList<>(topK);
-            List<Float> probabilitiesTopK = new ArrayList<>(topK);
+            // arrays, not java.util.List: Spark's Row encoder takes arrays or Scala Seqs for an array column
+            String[] names = new String[topK];
+            float[] top = new float[topK];
             for (int k = 0; k < topK; k++) {
-                names.add(classes.get(order[k]));
-                probabilitiesTopK.add(probabilities[order[k]]);
+                names[k] = classes.get(order[k]);
+                top[k] = probabilities[order[k]];
             }
-            values[at] = names.get(0);
-            values[at + 1] = probabilitiesTopK.get(0);
+            values[at] = names[0];
+            values[at + 1] = top[0];
             values[at + 2] = names;
-            values[at + 3] = probabilitiesTopK;
+            values[at + 3] = top;
         }
         values[at + 4] = sha256;
         values[at + 5] = error;

@@ -84,6 +84,38 @@ class CommandLineTest {
     }
 
     @Test
+    void predictTakesModelInputOutputTopKAndOverwrite() {
+        Command.Predict p = assertInstanceOf(Command.Predict.class, CommandLine.parse(List.of("predict", "--model",
+                "hdfs:///models/run1", "--input", "hdfs:///incoming/2026-12-01", "--output", "hdfs:///scores/d1",
+                "--top-k", "3", "--overwrite", "--set", "data.max-bad-fraction=0.1")).orElseThrow());
+        assertEquals("hdfs:///models/run1", p.model());
+        assertEquals("hdfs:///incoming/2026-12-01", p.config().input());
+        assertEquals("hdfs:///scores/d1", p.config().output());
+        assertEquals(3, p.topK());
+        assertTrue(p.config().overwrite());
+        assertEquals(0.1, p.config().data().maxBadFraction(), 1e-12);
+    }
+
+    @Test
+    void predictDefaultsToTopFiveAndNoOverwrite() {
+        Command.Predict p = assertInstanceOf(Command.Predict.class, CommandLine.parse(List.of("predict", "--model",
+                "file:///m", "--input", "file:///in", "--output", "file:///out")).orElseThrow());
+        assertEquals(5, p.topK());
+        assertFalse(p.config().overwrite());
+    }
+
+    @Test
+    void predictRefusesAMissingModelOrOutputAndABadTopK() {
+        assertTrue(CommandLine.parse(List.of("predict", "--input", "file:///in", "--output", "file:///out"))
+                .isEmpty(), "--model is required");
+        assertTrue(CommandLine.parse(List.of("predict", "--model", "file:///m", "--input", "file:///in", "--output",
+                "file:///out", "--top-k", "0")).isEmpty(), "--top-k must be positive");
+        String m = assertThrows(InvalidConfigException.class, () -> CommandLine.parse(List.of("predict", "--model",
+                "file:///m", "--input", "file:///in"))).getMessage();
+        assertTrue(m.startsWith("output is required"), m);
+    }
+
+    @Test
     void shapes() {
         assertEquals(Optional.empty(), CommandLine.parseShape("3x0x4").map(a -> a));
         assertEquals(224, CommandLine.parseShape("3x224x224").orElseThrow()[2]);
