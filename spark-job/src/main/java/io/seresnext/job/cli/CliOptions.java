@@ -14,6 +14,7 @@ final class CliOptions {
     int warmup = 5;
     String form = "grouped";
     boolean gcEachStep;
+    boolean forwardOnly;
     /** bench-data */
     int images = 256;
     String source = "500x375";

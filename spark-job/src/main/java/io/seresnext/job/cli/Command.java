@@ -32,9 +32,9 @@ public sealed interface Command {
                      int passes) implements Command {
     }
 
-    /** {@code bench-model}: time training steps of one model in this JVM. */
-    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps, boolean gcEachStep)
-            implements Command {
+    /** {@code bench-model}: time training steps (or, with {@code forwardOnly}, inference) of one model in this JVM. */
+    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps, boolean gcEachStep,
+                      boolean forwardOnly) implements Command {
         public GroupedConvForm form() {
             return spec.groupedConvForm();
         }

@@ -141,7 +141,12 @@ public final class CommandLine {
                                     c.gcEachStep = true;
                                     return c;
                                 }).text("run a full GC after each timed step and report the resident memory it "
-                                        + "frees (what ND4J's periodic GC could gain)")))));
+                                        + "frees (what ND4J's periodic GC could gain)"),
+                                b.opt("forward-only", FLAG).action((v, c) -> {
+                                    c.forwardOnly = true;
+                                    return c;
+                                }).text("time inference (forward pass, no gradients) instead of training steps: "
+                                        + "what `predict` is measured against")))));
     }
 
     /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
@@ -287,7 +292,8 @@ public final class CommandLine {
                 }
                 spec = spec.withGroupedConvForm(o.form.equals("paths")
                         ? GroupedConvForm.CONCAT_PATHS : GroupedConvForm.GROUPED_LAYER);
-                return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep));
+                return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep,
+                        o.forwardOnly));
             default:
                 System.err.println("Error: no command given\n" + OParser.usage(parser()));
                 return Optional.empty();

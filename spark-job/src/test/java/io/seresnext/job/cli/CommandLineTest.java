@@ -30,6 +30,9 @@ class CommandLineTest {
         assertEquals(1, b.spec().inputChannels());
         assertEquals(28, b.spec().inputHeight());
         assertEquals(GroupedConvForm.CONCAT_PATHS, b.form());
+        assertFalse(b.forwardOnly(), "training steps unless asked");
+        assertTrue(assertInstanceOf(Command.BenchModel.class, CommandLine.parse(List.of("bench-model", "--preset",
+                "seresnext29_8x16d_w1", "--forward-only")).orElseThrow()).forwardOnly());
     }
 
     @Test
