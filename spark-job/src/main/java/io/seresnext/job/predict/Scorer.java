@@ -108,7 +108,8 @@ final class Scorer implements Serializable {
         float[][] probabilities = new float[0][];
         if (decoded > 0) {
             int side = preprocessing.imageSize();
-            INDArray x = Nd4j.create(Arrays.copyOf(features, decoded * per), new long[] {decoded, 3, side, side}, 'c');
+            float[] used = decoded == batchSize ? features : Arrays.copyOf(features, decoded * per);
+            INDArray x = Nd4j.create(used, new long[] {decoded, 3, side, side}, 'c');
             probabilities = network().outputSingle(false, x).toFloatMatrix();
         }
         for (int i = 0; i < batch.size(); i++) {
