@@ -13,6 +13,9 @@ import io.seresnext.job.evaluate.EvaluationReport;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.OutputException;
 import io.seresnext.job.predict.PredictJob;
+import io.seresnext.job.registry.PromotionRefusedException;
+import io.seresnext.job.registry.RegistryCommand;
+import io.seresnext.job.registry.RegistryException;
 import io.seresnext.job.train.ExecutorLostException;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +25,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Entry point of the jar: what {@code submit/local.sh} runs, and the main class spark-submit runs on a cluster.
- * Exit status: 0 done, 2 a bad command line or configuration, 1 bad data, output or a failure while running.
+ * Exit status: 0 done, 2 a bad command line or configuration, 1 bad data, output or a failure while running, 3 a
+ * model trained and registered but kept from becoming current by the quality gate.
  */
 public final class Main {
 
@@ -71,9 +75,11 @@ public final class Main {
         try {
             execute(command.get());
             return new Outcome(0, "");
+        } catch (PromotionRefusedException e) {
+            return failed(3, e.getMessage());
         } catch (InvalidConfigException e) {
             return failed(2, e.getMessage());
-        } catch (DataException | OutputException | ExecutorLostException e) {
+        } catch (DataException | OutputException | ExecutorLostException | RegistryException e) {
             return failed(1, e.getMessage());
         } catch (Exception e) {
             Outcome failure = failed(1, e.toString());
@@ -94,6 +100,9 @@ public final class Main {
             System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(bench)));
         } else if (command instanceof Command.BenchData bench) {
             System.out.println(new ObjectMapper().writeValueAsString(DataBenchmark.run(bench)));
+        } else if (command instanceof Command.Registry registry) {
+            RegistryCommand.run(registry.registry(), registry.action(), registry.version(),
+                    new org.apache.hadoop.conf.Configuration(), System.out);
         } else if (command instanceof Command.Prepare prepare) {
             try (SparkSession spark = SparkSessions.start(prepare.config(), "prepare")) {
                 ShardManifest m = TrainJob.prepare(spark, prepare.config());
@@ -126,6 +135,13 @@ public final class Main {
                                 + "%.2f%%, loss %.4f (%d images, chance %.2f%%). Model: %s/model.zip%n",
                         last.epoch(), 100 * last.top1(), 100 * last.top5(), last.valLoss(), last.valImages(),
                         100.0 / result.state().classes().size(), result.output());
+                if (result.promotion() != null) {
+                    System.out.println("Quality gate: " + result.promotion().explain());
+                    if (!result.promotion().promoted()) {
+                        throw new PromotionRefusedException("trained and registered as " + result.registered().path()
+                                + ", not promoted: " + result.promotion().explain());
+                    }
+                }
             }
         }
     }

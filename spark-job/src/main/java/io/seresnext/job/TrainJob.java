@@ -12,12 +12,21 @@ import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
 import io.seresnext.job.output.RunLock;
 import io.seresnext.job.output.TrainingState;
+import io.seresnext.job.registry.Lineage;
+import io.seresnext.job.registry.ModelRegistry;
+import io.seresnext.job.registry.QualityGate;
+import io.seresnext.job.registry.RegistryException;
+import io.seresnext.job.registry.RegistryVersion;
 import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.job.train.NetworkFactory;
 import io.seresnext.job.train.RunPlan;
 import io.seresnext.job.train.Trainer;
+import io.seresnext.job.train.TrainingMasters;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -34,8 +43,12 @@ public final class TrainJob {
 
     private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
 
-    /** The finished run: its output directory and final state. */
-    public record Result(String output, TrainingState state) {
+    /**
+     * The finished run: its output directory, final state, the registry version it became and what the quality
+     * gate decided (each null where not asked for).
+     */
+    public record Result(String output, TrainingState state, RegistryVersion registered,
+                         QualityGate.Decision promotion) {
     }
 
     private TrainJob() {
@@ -45,17 +58,63 @@ public final class TrainJob {
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         ModelStore store = new ModelStore(requested.output(), hadoop);
-        store.checkUsable(requested.overwrite(), requested.resume()); // before the lock creates the directory
-        try (RunLock lock = store.lock()) {
-            return runLocked(spark, requested, store, hadoop);
+        if (!requested.rerunSafe()) {
+            store.checkUsable(requested.overwrite(), requested.resume()); // before the lock creates the directory
         }
+        try (RunLock lock = store.lock()) {
+            if (!requested.rerunSafe()) {
+                return runLocked(spark, requested, store, hadoop);
+            }
+            ModelStore.RunState found = store.runState();
+            log.info("--rerun-safe: the output {} holds {} run", store.root(), found.name().toLowerCase(Locale.ROOT));
+            return switch (found) {
+                case EMPTY -> runLocked(spark, requested, store, hadoop);
+                case INTERRUPTED -> runLocked(spark, requested.resuming(), store, hadoop);
+                case FINISHED -> finishedBefore(spark, requested, store, hadoop);
+            };
+        }
+    }
+
+    /**
+     * A rerun of a finished run trains nothing: it registers the published model unless a registry version
+     * already holds it (a run that stopped between publishing and registering), and gates it again, which is
+     * idempotent (a promoted version is current already; a refused one is refused again on the same images).
+     */
+    private static Result finishedBefore(SparkSession spark, JobConfig requested, ModelStore store,
+                                         Configuration hadoop) throws IOException {
+        TrainingState state = store.published();
+        JobConfig stored = JobConfigLoader.fromStored(state.config(), store.root() + "/" + ModelStore.CONFIG);
+        String register = requested.register().isBlank() ? stored.register() : requested.register();
+        JobConfig.Gate gate = requested.gate().enabled() ? requested.gate() : stored.gate();
+        if (register.isBlank()) {
+            log.info("{} is finished; nothing to do", store.root());
+            return new Result(store.root().toString(), state, null, null);
+        }
+        ModelRegistry registry = ModelRegistry.openOrCreate(register, hadoop);
+        Optional<RegistryVersion> earlier = registry.versionOf(store.root());
+        RegistryVersion registered;
+        if (earlier.isPresent()) {
+            registered = earlier.get();
+            log.info("{} is finished and registered as {}", store.root(), registered.path());
+        } else {
+            // what is known after the fact: the run's own timings and cache fingerprint were not kept
+            Lineage lineage = new Lineage("", "", stored.input(), "", state.classes(),
+                    state.metrics().isEmpty() ? null : state.metrics().get(state.metrics().size() - 1), null,
+                    stored.initModel(), Lineage.jarCodeVersion(), "", Instant.now().toString(), state.config());
+            registered = register(register, store.root(), lineage, !gate.enabled(), hadoop);
+        }
+        QualityGate.Decision promotion = gate.enabled()
+                ? QualityGate.apply(spark, registry, registered, gate, requested) : null;
+        return new Result(store.root().toString(), state, registered, promotion);
     }
 
     private static Result runLocked(SparkSession spark, JobConfig requested, ModelStore store, Configuration hadoop)
             throws IOException {
+        Instant started = Instant.now();
         JobConfig config = requested;
         ModelStore.Checkpoint checkpoint = null;
         store.checkUsable(requested.overwrite(), requested.resume()); // again: a run may have ended meanwhile
+        TrainingMasters.requireNetworkMaskOnClusters(requested, spark.sparkContext().isLocal());
         if (requested.resume()) {
             checkpoint = store.latestCheckpoint().orElseThrow(() ->
                     new OutputException("--resume: no finished checkpoint under " + store.root()));
@@ -63,6 +122,12 @@ public final class TrainJob {
                     .resumedOn(requested.master());
             log.info("Resuming {} after epoch {} of {}", store.root(), checkpoint.state().completedEpochs(),
                     config.train().epochs());
+        }
+        // a resumed run registers where the interrupted one would have, unless told otherwise now
+        String register = requested.register().isBlank() ? config.register() : requested.register();
+        JobConfig.Gate gate = requested.gate().enabled() ? requested.gate() : config.gate();
+        if (!register.isBlank()) {
+            ModelRegistry.checkRegistrable(register, hadoop);
         }
 
         if (config.data().createDemo() && !HadoopFiles.fileSystem(config.input(), hadoop)
@@ -77,8 +142,15 @@ public final class TrainJob {
                     + " are not the checkpoint's " + checkpoint.state().classes());
         }
         ComputationGraph earlier = null;
-        if (!config.initModel().isBlank()) {
-            earlier = ModelStore.readModel(config.initModel(), hadoop); // fails early on a missing model
+        ModelRegistry.ModelSource init = null;
+        boolean firstOfItsRegistry = !register.isBlank() && config.initModel().equals(register)
+                && !ModelRegistry.hasCurrent(register, hadoop);
+        if (firstOfItsRegistry) {
+            // a pipeline that warm-starts from the registry it feeds has to begin somewhere
+            log.info("{} has no current version yet: this run starts from a fresh network", register);
+        } else if (!config.initModel().isBlank()) {
+            init = ModelRegistry.resolve(config.initModel(), hadoop); // a registry means its current version
+            earlier = ModelStore.readModel(init.modelZip(), hadoop); // fails early on a missing model
         }
         ShardManifest manifest = ShardCache.prepare(spark, listing, config.data());
         if (checkpoint == null) {
@@ -95,14 +167,38 @@ public final class TrainJob {
             state = checkpoint.state();
         } else {
             network = earlier != null
-                    ? NetworkFactory.warmStart(earlier, config.initModel(), config, classes.size(), schedule)
+                    ? NetworkFactory.warmStart(earlier, init.modelZip(), config, classes.size(), schedule)
                     : NetworkFactory.fresh(config, classes.size(), schedule);
             state = new TrainingState(classes, config.source(), 0, 0, List.of());
         }
         Trainer.Outcome outcome = new Trainer(sc, config, manifest, store, plan).run(network, state);
         sc.setJobDescription("publish the model");
-        store.publish(outcome.network(), outcome.state());
-        return new Result(store.root().toString(), outcome.state());
+        store.publish(outcome.network(), outcome.state(), ModelStore.preprocessing(config));
+        RegistryVersion registered = null;
+        QualityGate.Decision promotion = null;
+        if (!register.isBlank()) {
+            Lineage lineage = new Lineage("", "", listing.root(), manifest.fingerprint(), classes,
+                    outcome.state().metrics().get(outcome.state().metrics().size() - 1),
+                    init == null ? null : init.version(), config.initModel(), Lineage.jarCodeVersion(),
+                    started.toString(), Instant.now().toString(), config.source());
+            registered = register(register, store.root(), lineage, !gate.enabled(), hadoop);
+            if (gate.enabled()) {
+                sc.setJobDescription("quality gate");
+                promotion = QualityGate.apply(spark, ModelRegistry.open(register, hadoop), registered, gate, config);
+            }
+        }
+        return new Result(store.root().toString(), outcome.state(), registered, promotion);
+    }
+
+    /** Registers the published output; any failure leaves it published and says so (exit status 1). */
+    private static RegistryVersion register(String registry, Path published, Lineage lineage, boolean promoteIfFirst,
+                                            Configuration hadoop) {
+        try {
+            return ModelRegistry.openOrCreate(registry, hadoop).register(published, lineage, promoteIfFirst);
+        } catch (IOException | RuntimeException e) {
+            throw new RegistryException("the model is published at " + published + ", but registering it in "
+                    + registry + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** {@code prepare}: list and decode the dataset into the shard cache, nothing else. */

@@ -13,6 +13,7 @@ import io.seresnext.job.output.TrainingState;
 import io.seresnext.job.testing.MiniHdfs;
 import io.seresnext.model.ModelSpec;
 import io.seresnext.model.SeResNeXtGraph;
+import io.seresnext.model.serving.Preprocessing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -60,6 +61,9 @@ class ModelStoreTest {
         return net;
     }
 
+    private static final Preprocessing PREPROCESSING = new Preprocessing(10, 8, List.of(0.5f, 0.4f, 0.3f),
+            List.of(0.2f, 0.25f, 0.5f), ModelStore.LABELS);
+
     private static TrainingState state(int epoch) {
         return new TrainingState(List.of("a", "b", "c"), "input = x", epoch, epoch * 10, List.of());
     }
@@ -69,7 +73,7 @@ class ModelStoreTest {
         ModelStore store = new ModelStore(output, conf);
         store.startRun(false);
         ComputationGraph earlier = tinyNetwork(1);
-        store.publish(earlier, state(1));
+        store.publish(earlier, state(1), PREPROCESSING);
         Path model = new Path(store.root(), ModelStore.MODEL);
         FileSystem fs = model.getFileSystem(conf);
 
@@ -86,7 +90,7 @@ class ModelStoreTest {
         FileStatus[] left = fs.listStatus(store.root(), p -> p.getName().contains(".tmp"));
         assertEquals(0, left.length, "no temporary left: " + Arrays.toString(left));
 
-        store.publish(newer, state(2)); // a later publish replaces it whole
+        store.publish(newer, state(2), PREPROCESSING); // a later publish replaces it whole
         assertEquals(newer.params(), store.readModel(model).params());
     }
 
@@ -133,15 +137,15 @@ class ModelStoreTest {
         Configuration conf = new Configuration();
         ModelStore store = new ModelStore(hdfs.uri("/models/digests"), conf);
         store.startRun(false);
-        store.publish(tinyNetwork(4), state(1));
+        store.publish(tinyNetwork(4), state(1), PREPROCESSING);
         FileSystem fs = store.root().getFileSystem(conf);
         String marker;
         try (InputStream in = fs.open(new Path(store.root(), ModelStore.SUCCESS))) {
             marker = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Map<String, String> recorded = Checksums.parse(marker);
-        assertEquals(List.of(ModelStore.MODEL, ModelStore.LABELS, ModelStore.CONFIG, ModelStore.METRICS),
-                List.copyOf(recorded.keySet()));
+        assertEquals(List.of(ModelStore.MODEL, ModelStore.LABELS, ModelStore.CONFIG, ModelStore.METRICS,
+                ModelStore.PREPROCESSING), List.copyOf(recorded.keySet()));
         for (Map.Entry<String, String> file : recorded.entrySet()) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             try (InputStream in = fs.open(new Path(store.root(), file.getKey()))) {
@@ -156,7 +160,7 @@ class ModelStoreTest {
         Configuration conf = new Configuration();
         ModelStore store = new ModelStore(hdfs.uri("/models/flipped"), conf);
         store.startRun(false);
-        store.publish(tinyNetwork(5), state(1));
+        store.publish(tinyNetwork(5), state(1), PREPROCESSING);
         Path model = new Path(store.root(), ModelStore.MODEL);
         flipABit(store.root().getFileSystem(conf), model);
         OutputException e = assertThrows(OutputException.class, () -> ModelStore.readModel(model.toString(), conf));

@@ -28,4 +28,8 @@ final class CliOptions {
     /** train / prepare / evaluate: the job preset and the overrides, keyed as in the configuration. */
     String configFile;
     final java.util.Map<String, Object> overrides = new java.util.LinkedHashMap<>();
+    /** registry: its URI, the sub-command and its VERSION argument */
+    String registry = "";
+    String registryAction = "";
+    String version = "";
 }

@@ -1,6 +1,7 @@
 package io.seresnext.job.cli;
 
 import io.seresnext.job.config.JobConfig;
+import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.model.GroupedConvForm;
 import io.seresnext.model.ModelSpec;
 
@@ -38,5 +39,9 @@ public sealed interface Command {
         public GroupedConvForm form() {
             return spec.groupedConvForm();
         }
+    }
+
+    /** {@code registry --registry URI list | show VERSION | promote VERSION | rollback}. */
+    record Registry(String registry, RegistryCommand.Action action, String version) implements Command {
     }
 }

@@ -2,6 +2,7 @@ package io.seresnext.job.cli;
 
 import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfigLoader;
+import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.model.GroupedConvForm;
 import java.io.File;
 import io.seresnext.model.ModelSpec;
@@ -68,6 +69,7 @@ public final class CommandLine {
                         .text("score every image under a folder (--input, any depth) with a published model "
                                 + "(--model) and write Parquet (--output)")
                         .children(seq(predictOptions(b))),
+                registryCommand(b),
                 b.cmd("bench-data").action((u, c) -> {
                     c.batch = 64;
                     return command(c, "bench-data");
@@ -149,6 +151,33 @@ public final class CommandLine {
                                         + "what `predict` is measured against")))));
     }
 
+    /**
+     * {@code registry --registry URI list | show VERSION | promote VERSION | rollback}: the sub-command is a
+     * positional argument, not a scopt command, because scopt only takes a nested command straight after its parent.
+     */
+    private static OParser<?, CliOptions> registryCommand(OParserBuilder<CliOptions> b) {
+        return b.cmd("registry").action((u, c) -> command(c, "registry"))
+                .text("a model registry (see `train --register`): list | show VERSION | promote VERSION | rollback")
+                .children(seq(
+                        b.opt("registry", STRING).valueName("URI").action((v, c) -> {
+                            c.registry = v;
+                            return c;
+                        }).text("the registry (any Hadoop URI)"),
+                        b.arg("ACTION", STRING).action((v, c) -> {
+                            c.registryAction = v;
+                            return c;
+                        }).validate(v -> check(REGISTRY_ACTIONS.contains(v), "registry: unknown action '" + v
+                                + "'; one of " + REGISTRY_ACTIONS)).text("list: every version, * marks the current "
+                                + "one; show: a version's lineage; promote: make a version current; rollback: make "
+                                + "current again the version current before the latest promotion"),
+                        b.arg("VERSION", STRING).optional().action((v, c) -> {
+                            c.version = v;
+                            return c;
+                        }).text("for show and promote: v0003, v3 or 3")));
+    }
+
+    private static final List<String> REGISTRY_ACTIONS = List.of("list", "show", "promote", "rollback");
+
     /** The options of the Spark jobs; each sets one configuration key (see defaults.conf). */
     @SuppressWarnings("unchecked")
     private static OParser<?, CliOptions>[] jobOptions(OParserBuilder<CliOptions> b, boolean training) {
@@ -171,9 +200,15 @@ public final class CommandLine {
             o.add(key(b, "batch-size", INT, "train.batch-size", "N", "minibatch per worker"));
             o.add(key(b, "training-master", STRING, "training-master.type", "NAME",
                     "parameter-averaging or gradient-sharing"));
-            o.add(key(b, "init-model", STRING, "init-model", "URI", "start from an earlier model.zip"));
+            o.add(key(b, "init-model", STRING, "init-model", "URI",
+                    "start from an earlier model.zip, or a registry's current version"));
+            o.add(key(b, "register", STRING, "register", "URI", "register the published model in this registry"));
+            o.add(key(b, "promote-if", STRING, "gate.input", "URI", "promote the registered model only if it scores "
+                    + "as well as the current one on this labelled folder (gate.tolerance, gate.min-top1)"));
             o.add(flag(b, "overwrite", "replace an existing output"));
             o.add(flag(b, "resume", "continue the run under --output from its last checkpoint"));
+            o.add(flag(b, "rerun-safe", "start, resume or skip the run under --output as its state says "
+                    + "(for schedulers)"));
         }
         return o.toArray(new OParser[0]);
     }
@@ -225,6 +260,18 @@ public final class CommandLine {
     private static CliOptions command(CliOptions c, String name) {
         c.command = name;
         return c;
+    }
+
+    private static Command.Registry registry(CliOptions o) {
+        if (o.registry.isBlank()) {
+            throw new IllegalArgumentException("registry: --registry URI is required");
+        }
+        boolean needsVersion = o.registryAction.equals("show") || o.registryAction.equals("promote");
+        if (needsVersion == o.version.isEmpty()) {
+            throw new IllegalArgumentException("registry: give one of list, show VERSION, promote VERSION, rollback");
+        }
+        return new Command.Registry(o.registry,
+                RegistryCommand.Action.valueOf(o.registryAction.toUpperCase(java.util.Locale.ROOT)), o.version);
     }
 
     /** "3x224x224" -> {3, 224, 224}. */
@@ -294,6 +341,8 @@ public final class CommandLine {
                         ? GroupedConvForm.CONCAT_PATHS : GroupedConvForm.GROUPED_LAYER);
                 return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep,
                         o.forwardOnly));
+            case "registry":
+                return Optional.of(registry(o));
             default:
                 System.err.println("Error: no command given\n" + OParser.usage(parser()));
                 return Optional.empty();

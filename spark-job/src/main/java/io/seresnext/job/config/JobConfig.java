@@ -13,8 +13,20 @@ import java.util.List;
  * with the model so that a run can be repeated or resumed.
  */
 public record JobConfig(String input, String output, String master, boolean overwrite, boolean resume,
-                        String initModel, Model model, Data data, Train train, Master trainingMaster, String source)
+                        boolean rerunSafe, String initModel, String register, Gate gate, Model model, Data data, Train train,
+                        Master trainingMaster, String source)
         implements Serializable {
+
+    /**
+     * The quality gate for promotion: with a registry, the new version becomes current only if its top-1 on the
+     * fixed evaluation set {@code input} is at least the current version's minus {@code tolerance}, and at least
+     * {@code minTop1}.
+     */
+    public record Gate(String input, double tolerance, double minTop1) implements Serializable {
+        public boolean enabled() {
+            return !input.isBlank();
+        }
+    }
 
     public record Model(String preset, int imageSize, GroupedConvForm form, boolean zeroInitResidualGamma)
             implements Serializable {
@@ -86,8 +98,15 @@ public record JobConfig(String input, String output, String master, boolean over
                          GradientSharing gradientSharing) implements Serializable {
     }
 
+    /** This configuration as a --resume of the run under its output. */
+    public JobConfig resuming() {
+        return new JobConfig(input, output, master, false, true, rerunSafe, "", register, gate, model, data, train,
+                trainingMaster, source);
+    }
+
     /** A stored run's configuration, resumed here: this Spark master, the stored everything else. */
     public JobConfig resumedOn(String newMaster) {
-        return new JobConfig(input, output, newMaster, false, true, "", model, data, train, trainingMaster, source);
+        return new JobConfig(input, output, newMaster, false, true, rerunSafe, "", register, gate, model, data, train,
+                trainingMaster, source);
     }
 }

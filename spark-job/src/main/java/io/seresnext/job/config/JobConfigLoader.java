@@ -120,12 +120,20 @@ public final class JobConfigLoader {
         }
         boolean overwrite = c.getBoolean("overwrite");
         boolean resume = c.getBoolean("resume");
+        boolean rerunSafe = c.getBoolean("rerun-safe");
+        require(!(rerunSafe && (resume || overwrite)), "rerun-safe", "decides between a new run and --resume itself, "
+                + "and never overwrites: leave out resume and overwrite");
         String initModel = c.getString("init-model");
         require(!(resume && overwrite), "resume", "and overwrite exclude each other");
         require(!(resume && !initModel.isBlank()), "resume", "and init-model exclude each other");
         if (!initModel.isBlank()) {
             requireUri(initModel, "init-model");
         }
+        String register = c.getString("register");
+        if (!register.isBlank()) {
+            requireUri(register, "register");
+        }
+        JobConfig.Gate gate = gate(c, register);
 
         String preset = c.getString("model.preset");
         require(Presets.exists(preset), "model.preset", "'" + preset + "' is not a preset; known: " + Presets.names());
@@ -148,8 +156,24 @@ public final class JobConfigLoader {
         JobConfig.Train train = train(c);
         JobConfig.Master master = master(c);
         String source = c.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false));
-        return new JobConfig(input, output, c.getString("master"), overwrite, resume, initModel, model, data, train,
-                master, source);
+        return new JobConfig(input, output, c.getString("master"), overwrite, resume, rerunSafe, initModel, register,
+                gate,
+                model, data, train, master, source);
+    }
+
+    private static JobConfig.Gate gate(Config c, String register) {
+        String input = c.getString("gate.input");
+        double tolerance = c.getDouble("gate.tolerance");
+        double minTop1 = c.getDouble("gate.min-top1");
+        if (!input.isBlank()) {
+            requireUri(input, "gate.input");
+            require(!register.isBlank(), "gate.input", "(--promote-if) needs register (--register): it decides which "
+                    + "registered version becomes current");
+        }
+        require(tolerance >= 0 && tolerance <= 1, "gate.tolerance", "must be a top-1 fraction in [0, 1], got "
+                + tolerance);
+        require(minTop1 >= 0 && minTop1 <= 1, "gate.min-top1", "must be a top-1 fraction in [0, 1], got " + minTop1);
+        return new JobConfig.Gate(input, tolerance, minTop1);
     }
 
     private static JobConfig.Data data(Config c, int imageSize) {
@@ -248,6 +272,9 @@ public final class JobConfigLoader {
         require(perExecutor >= 0, gs + "workers-per-executor", "must be >= 0 (0: one per GPU), got " + perExecutor);
         int gsPrefetch = c.getInt(gs + "prefetch");
         require(gsPrefetch >= 0, gs + "prefetch", "must be >= 0, got " + gsPrefetch);
+        String networkMask = c.getString(gs + "network-mask");
+        require(networkMask.isEmpty() || networkMask.matches("(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}"),
+                gs + "network-mask", "must be an IPv4 subnet such as 10.1.0.0/16, got '" + networkMask + "'");
         int port = c.getInt(gs + "port");
         require(port > 0 && port < 65536, gs + "port", "must be a UDP port, got " + port);
         int recalibration = c.getInt(gs + "batch-norm-recalibration");
@@ -261,7 +288,7 @@ public final class JobConfigLoader {
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, minSparsity, maxSparsity,
                         perExecutor, gsPrefetch,
-                        c.getString(gs + "controller-address"), c.getString(gs + "network-mask"), port,
+                        c.getString(gs + "controller-address"), networkMask, port,
                         recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
                         c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }

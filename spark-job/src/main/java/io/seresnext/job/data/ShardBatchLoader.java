@@ -1,5 +1,6 @@
 package io.seresnext.job.data;
 
+import io.seresnext.model.serving.Normalisation;
 import java.io.IOException;
 import java.util.SplittableRandom;
 import org.apache.hadoop.conf.Configuration;
@@ -23,8 +24,7 @@ public final class ShardBatchLoader implements DataSetLoader {
     private final SerializableHadoopConfig hadoopConf;
     private final int imageSize;
     private final int numClasses;
-    private final float[] scale = new float[3];
-    private final float[] shift = new float[3];
+    private final Normalisation normalisation;
     private final boolean flip;
     private final long seed;
     /** null: fixed-size random crops */
@@ -40,10 +40,7 @@ public final class ShardBatchLoader implements DataSetLoader {
         this.hadoopConf = new SerializableHadoopConfig(conf);
         this.imageSize = imageSize;
         this.numClasses = numClasses;
-        for (int c = 0; c < 3; c++) {
-            scale[c] = 1f / (255f * std[c]);
-            shift[c] = -mean[c] / std[c];
-        }
+        this.normalisation = new Normalisation(mean, std);
         this.flip = flip;
         this.seed = seed;
         this.resizedCrop = resizedCrop;
@@ -98,7 +95,7 @@ public final class ShardBatchLoader implements DataSetLoader {
                     int ox = training ? random.nextInt(margin + 1) : margin / 2;
                     int oy = training ? random.nextInt(margin + 1) : margin / 2;
                     boolean mirror = training && flip && random.nextBoolean();
-                    writeImage(buffer, at + 4, stored, ox, oy, mirror, features, dst);
+                    normalisation.writeCrop(buffer, at + 4, stored, ox, oy, imageSize, mirror, features, dst);
                 }
             }
         }
@@ -122,8 +119,8 @@ public final class ShardBatchLoader implements DataSetLoader {
         taps(w.x(), w.width(), x0, x1, fx);
         taps(w.y(), w.height(), y0, y1, fy);
         for (int c = 0; c < 3; c++) {
-            float sc = scale[c];
-            float sh = shift[c];
+            float sc = normalisation.scale(c);
+            float sh = normalisation.shift(c);
             int out = dstStart + c * size * size;
             for (int y = 0; y < size; y++) {
                 int r0 = srcStart + y0[y] * stored * 3 + c;
@@ -148,42 +145,6 @@ public final class ShardBatchLoader implements DataSetLoader {
             lo[i] = start + a;
             hi[i] = start + Math.min(a + 1, length - 1);
             weight[i] = (float) (at - a);
-        }
-    }
-
-    /**
-     * Validation's preprocessing of one stored square (HWC RGB bytes, {@code stored} px a side): the centre crop,
-     * normalised, as CHW floats at {@code dst[dstStart]}. Batch prediction uses it so that it scores images exactly
-     * as evaluation does.
-     */
-    public void writeCentreCrop(byte[] square, int stored, float[] dst, int dstStart) {
-        if (stored < imageSize) {
-            throw new IllegalArgumentException(stored + "px square is smaller than the " + imageSize + "px crop");
-        }
-        int margin = stored - imageSize;
-        writeImage(square, 0, stored, margin / 2, margin / 2, false, dst, dstStart);
-    }
-
-    /** HWC bytes of the stored square -> normalised CHW floats of the crop. */
-    private void writeImage(byte[] src, int srcStart, int stored, int ox, int oy, boolean mirror, float[] dst,
-                            int dstStart) {
-        int size = imageSize;
-        for (int c = 0; c < 3; c++) {
-            float sc = scale[c];
-            float sh = shift[c];
-            int out = dstStart + c * size * size;
-            for (int y = 0; y < size; y++) {
-                int row = srcStart + ((oy + y) * stored + ox) * 3 + c;
-                if (mirror) {
-                    for (int x = size - 1; x >= 0; x--) {
-                        dst[out++] = (src[row + x * 3] & 0xff) * sc + sh;
-                    }
-                } else {
-                    for (int x = 0; x < size; x++) {
-                        dst[out++] = (src[row + x * 3] & 0xff) * sc + sh;
-                    }
-                }
-            }
         }
     }
 }

@@ -1,12 +1,14 @@
 package io.seresnext.job.evaluate;
 
 import io.seresnext.job.Dl4jSystemProperties;
+import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.data.BatchPlan;
 import io.seresnext.job.data.ImageFolderIndex;
 import io.seresnext.job.data.ShardBatchLoader;
 import io.seresnext.job.data.ShardCache;
 import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.registry.ModelRegistry;
 import io.seresnext.job.train.Evaluator;
 import java.io.IOException;
 import java.util.List;
@@ -33,6 +35,10 @@ public final class EvaluateJob {
     public static Result run(SparkSession spark, String modelUri, JobConfig config) throws IOException {
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        if (config.output().isBlank() && ModelRegistry.isRegistry(modelUri, hadoop)) {
+            throw new InvalidConfigException("--output is required when --model is a registry (" + modelUri
+                    + "): its versions are never written to");
+        }
         EvaluationFile file = config.output().isBlank() ? null : new EvaluationFile(config.output(), hadoop);
         if (file != null) {
             file.checkUsable(config.overwrite()); // before the model is read: a refused run should cost nothing
@@ -42,19 +48,29 @@ public final class EvaluateJob {
             file = new EvaluationFile(model.directory(), hadoop);
             file.checkUsable(config.overwrite());
         }
-        ImageFolderIndex.Listing listing = ImageFolderIndex.labelled(spark, config.input(), model.classes());
+        EvaluationReport report = score(spark, model, config.input(), config);
+        file.write(report);
+        return new Result(report, file.path().toString());
+    }
+
+    /**
+     * Scores a model on the labelled folder {@code input} (its val/ when it has one), writing nothing but the shard
+     * cache: the folder's classes must be the model's, preprocessing is the model's own, and the cache, shard size,
+     * bad-file limit and batch size come from {@code options}.
+     */
+    public static EvaluationReport score(SparkSession spark, PublishedModel model, String input, JobConfig options) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        ImageFolderIndex.Listing listing = ImageFolderIndex.labelled(spark, input, model.classes());
         JobConfig.Data trained = model.config().data();
         ShardManifest manifest = ShardCache.prepare(spark, listing,
-                config.data().withStoredSize(trained.storedSize()));
+                options.data().withStoredSize(trained.storedSize()));
 
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         ShardBatchLoader loader = new ShardBatchLoader(hadoop, model.config().model().imageSize(),
                 model.classes().size(), trained.meanArray(), trained.stdArray(), false, 0);
-        List<String> batches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, config.train().evalBatchSize());
+        List<String> batches = BatchPlan.evaluation(manifest, ImageFolderIndex.VAL, options.train().evalBatchSize());
         sc.setJobDescription("evaluate " + model.directory() + " on " + batches.size() + " batches");
         Evaluator.Result result = Evaluator.evaluate(sc, model.network(), batches, loader);
-        EvaluationReport report = EvaluationReport.of(model, listing.root(), result);
-        file.write(report);
-        return new Result(report, file.path().toString());
+        return EvaluationReport.of(model, listing.root(), result);
     }
 }

@@ -8,6 +8,7 @@ import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.job.data.HadoopFiles;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.registry.ModelRegistry;
 import io.seresnext.model.SeResNeXtGraph;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -40,9 +41,9 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 public record PublishedModel(String directory, ComputationGraph network, List<String> classes, String sha256,
                              JobConfig config, String configText, JsonNode metrics) {
 
-    /** @param uri the published directory, or its model.zip */
+    /** @param uri the published directory, its model.zip, or a registry (meaning its current version) */
     public static PublishedModel read(String uri, Configuration conf) throws IOException {
-        Path dir = new Path(HadoopFiles.qualified(uri, conf));
+        Path dir = new Path(HadoopFiles.qualified(ModelRegistry.resolve(uri, conf).modelZip(), conf));
         FileSystem fs = HadoopFiles.fileSystem(dir.toString(), conf);
         FileStatus given = status(fs, dir);
         if (given != null && given.isFile() && dir.getName().equals(ModelStore.MODEL)) {

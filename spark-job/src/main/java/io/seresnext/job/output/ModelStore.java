@@ -2,7 +2,9 @@ package io.seresnext.job.output;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.data.HadoopFiles;
+import io.seresnext.model.serving.Preprocessing;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +35,7 @@ import org.slf4j.LoggerFactory;
  *   labels.txt     class names, one per line, in label order
  *   job.conf       the resolved configuration of the run
  *   metrics.json   per-epoch metrics
+ *   preprocessing.json   how to prepare an image for the model outside the job (model-defs' Preprocessing)
  *   _SUCCESS       written last: the run finished and the files above belong together; holds their SHA-256
  *   _RUNNING       while a run is writing here (RunLock)
  *   checkpoints/epoch-NNNN/{model.zip,model.zip.sha256,state.json}   the last K epochs, each renamed into place
@@ -47,6 +50,7 @@ public final class ModelStore {
     public static final String LABELS = "labels.txt";
     public static final String CONFIG = "job.conf";
     public static final String METRICS = "metrics.json";
+    public static final String PREPROCESSING = Preprocessing.FILE;
     public static final String SUCCESS = "_SUCCESS";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String STATE = "state.json";
@@ -86,6 +90,30 @@ public final class ModelStore {
         }
     }
 
+    /** Where a run under this output stands, for a scheduler's rerun. */
+    public enum RunState { EMPTY, INTERRUPTED, FINISHED }
+
+    public RunState runState() throws IOException {
+        if (fs.exists(new Path(root, SUCCESS))) {
+            return RunState.FINISHED;
+        }
+        return checkpoints().isEmpty() ? RunState.EMPTY : RunState.INTERRUPTED;
+    }
+
+    /** A finished run's state as published: its classes, configuration and metrics. */
+    public TrainingState published() throws IOException {
+        String config;
+        try (InputStream in = fs.open(new Path(root, CONFIG))) {
+            config = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        List<EpochMetrics> metrics;
+        try (InputStream in = fs.open(new Path(root, METRICS))) {
+            metrics = List.of(JSON.readValue(in, EpochMetrics[].class));
+        }
+        int epochs = metrics.isEmpty() ? 0 : metrics.get(metrics.size() - 1).epoch();
+        return new TrainingState(readLabels(), config, epochs, 0, metrics);
+    }
+
     /** This run's hold on the output directory; a second run on it is refused until this one ends. */
     public RunLock lock() throws IOException {
         return RunLock.acquire(fs, root);
@@ -103,8 +131,15 @@ public final class ModelStore {
         fs.mkdirs(root);
     }
 
+    /** How a serving application prepares images for a model trained with {@code config} (its validation pass). */
+    public static Preprocessing preprocessing(JobConfig config) {
+        return new Preprocessing(config.data().storedSize(), config.model().imageSize(), config.data().mean(),
+                config.data().std(), LABELS);
+    }
+
     /** The final model and its companions, then the success marker, which records their digests. */
-    public void publish(ComputationGraph network, TrainingState state) throws IOException {
+    public void publish(ComputationGraph network, TrainingState state, Preprocessing preprocessing)
+            throws IOException {
         fs.delete(new Path(root, SUCCESS), false);
         StringBuilder digests = new StringBuilder();
         digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
@@ -114,6 +149,9 @@ public final class ModelStore {
         digests.append(Checksums.line(writeDigested(new Path(root, CONFIG), out -> out.write(config)), CONFIG));
         digests.append(Checksums.line(writeDigested(new Path(root, METRICS),
                 out -> JSON.writeValue(out, state.metrics())), METRICS));
+        byte[] prep = preprocessing.toJson().getBytes(StandardCharsets.UTF_8);
+        digests.append(Checksums.line(writeDigested(new Path(root, PREPROCESSING), out -> out.write(prep)),
+                PREPROCESSING));
         AtomicFiles.write(fs, new Path(root, SUCCESS), out -> out.write(digests.toString()
                 .getBytes(StandardCharsets.UTF_8)));
         log.info("Published the model to {}", new Path(root, MODEL));

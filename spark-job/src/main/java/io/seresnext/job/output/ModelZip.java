@@ -1,5 +1,6 @@
 package io.seresnext.job.output;
 
+import io.seresnext.model.serving.ModelZipEntries;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,10 +8,6 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
-import java.util.Enumeration;
-import java.util.Set;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -18,13 +15,10 @@ import org.deeplearning4j.util.ModelSerializer;
  * Reads a model zip as data, never as code. DL4J 1.0.0-M2.1's ModelSerializer deserializes the optional entry
  * {@code preprocessor.bin} with {@code ObjectInputStream.readObject()}, so a zip from a path someone else can
  * write (an init model, a checkpoint, a registry) could run arbitrary code through the class path's libraries.
- * Only the entries this project writes are accepted; anything else is refused, by name, before DL4J opens the zip.
+ * Only the entries this project writes are accepted ({@link ModelZipEntries}, the list a serving application
+ * checks too); anything else is refused, by name, before DL4J opens the zip.
  */
 final class ModelZip {
-
-    /** What ModelSerializer writes for a network with its updater state, and nothing that holds Java objects. */
-    static final Set<String> ACCEPTED = Set.of("configuration.json", "coefficients.bin", "updaterState.bin",
-            "noParams.marker");
 
     private ModelZip() {
     }
@@ -53,18 +47,14 @@ final class ModelZip {
     }
 
     static void checkEntries(File zip, String where) throws IOException {
-        try (ZipFile file = new ZipFile(zip)) {
-            Enumeration<? extends ZipEntry> entries = file.entries();
-            while (entries.hasMoreElements()) {
-                String name = entries.nextElement().getName();
-                if (!ACCEPTED.contains(name)) {
-                    throw new OutputException("refusing the model " + where + ": it holds the entry '" + name
-                            + "', which this project never writes (DL4J would deserialize Java objects from "
-                            + "preprocessor.bin); accepted entries: " + ACCEPTED);
-                }
-            }
+        String unaccepted;
+        try {
+            unaccepted = ModelZipEntries.firstUnaccepted(zip);
         } catch (java.util.zip.ZipException e) {
             throw new OutputException("not a model zip: " + where + " (" + e.getMessage() + ")");
+        }
+        if (unaccepted != null) {
+            throw new OutputException("refusing the model " + where + ": " + ModelZipEntries.refusal(unaccepted));
         }
     }
 }

@@ -38,19 +38,21 @@ final class Scorer implements Serializable {
     }
 
     private final Broadcast<byte[]> model;
+    private final String directory;
     private final String sha256;
     private final List<String> classes;
-    private final Preprocessing preprocessing;
+    private final ImageInput images;
     private final SerializableHadoopConfig hadoopConf;
     private final int topK;
     private final int batchSize;
 
-    Scorer(Broadcast<byte[]> model, String sha256, List<String> classes, Preprocessing preprocessing,
+    Scorer(Broadcast<byte[]> model, String directory, String sha256, List<String> classes, ImageInput images,
            SerializableHadoopConfig hadoopConf, int topK, int batchSize) {
         this.model = model;
+        this.directory = directory;
         this.sha256 = sha256;
         this.classes = List.copyOf(classes);
-        this.preprocessing = preprocessing;
+        this.images = images;
         this.hadoopConf = hadoopConf;
         this.topK = Math.min(topK, classes.size());
         this.batchSize = batchSize;
@@ -80,7 +82,7 @@ final class Scorer implements Serializable {
     }
 
     private void scoreBatch(Iterator<Row> rows, int field, boolean imageRows, Deque<Row> out) {
-        int per = preprocessing.imageFloats();
+        int per = images.imageFloats();
         float[] features = new float[batchSize * per];
         List<Row> batch = new ArrayList<>(batchSize);
         String[] errors = new String[batchSize];
@@ -95,9 +97,9 @@ final class Scorer implements Serializable {
                     throw new IOException(imageRows ? "no image" : "no path");
                 }
                 if (imageRows) {
-                    preprocessing.fromImageRow(row.getStruct(field), features, decoded * per);
+                    images.fromImageRow(row.getStruct(field), features, decoded * per);
                 } else {
-                    preprocessing.fromFile(read(row.getString(field)), features, decoded * per);
+                    images.fromFile(read(row.getString(field)), features, decoded * per);
                 }
                 slot[i] = decoded++;
             } catch (IOException | RuntimeException e) {
@@ -107,7 +109,7 @@ final class Scorer implements Serializable {
         }
         float[][] probabilities = new float[0][];
         if (decoded > 0) {
-            int side = preprocessing.imageSize();
+            int side = images.imageSize();
             float[] used = decoded == batchSize ? features : Arrays.copyOf(features, decoded * per);
             INDArray x = Nd4j.create(used, new long[] {decoded, 3, side, side}, 'c');
             probabilities = network().outputSingle(false, x).toFloatMatrix();
@@ -142,8 +144,9 @@ final class Scorer implements Serializable {
             values[at + 2] = names;
             values[at + 3] = top;
         }
-        values[at + 4] = sha256;
-        values[at + 5] = error;
+        values[at + 4] = directory;
+        values[at + 5] = sha256;
+        values[at + 6] = error;
         return RowFactory.create(values);
     }
 

@@ -43,18 +43,18 @@ public final class SeResNeXtModel extends Transformer {
     private final String directory;
     private final List<String> classes;
     private final String sha256;
-    private final Preprocessing preprocessing;
+    private final ImageInput images;
     private final Broadcast<byte[]> weights;
     private final IntParam topK;
     private final IntParam batchSize;
 
     private SeResNeXtModel(String uid, String directory, List<String> classes, String sha256,
-                           Preprocessing preprocessing, Broadcast<byte[]> weights) {
+                           ImageInput images, Broadcast<byte[]> weights) {
         this.uid = uid;
         this.directory = directory;
         this.classes = List.copyOf(classes);
         this.sha256 = sha256;
-        this.preprocessing = preprocessing;
+        this.images = images;
         this.weights = weights;
         this.topK = new IntParam(this, "topK", "how many classes (most probable first) each row lists",
                 ParamValidators.gtEq(1));
@@ -76,7 +76,7 @@ public final class SeResNeXtModel extends Transformer {
         Broadcast<byte[]> weights = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(bytes.toByteArray());
         return new SeResNeXtModel(Identifiable$.MODULE$.randomUID("seresnext"), model.directory(), model.classes(),
-                model.sha256(), Preprocessing.of(model.config()), weights);
+                model.sha256(), ImageInput.of(model.config()), weights);
     }
 
     public IntParam topK() {
@@ -129,7 +129,7 @@ public final class SeResNeXtModel extends Transformer {
         boolean imageRows = hasImageColumn(dataset.schema());
         int field = dataset.schema().fieldIndex(imageRows ? IMAGE : PATH);
         SparkSession spark = dataset.sparkSession();
-        Scorer scorer = new Scorer(weights, sha256, classes, preprocessing,
+        Scorer scorer = new Scorer(weights, directory, sha256, classes, images,
                 new SerializableHadoopConfig(spark.sparkContext().hadoopConfiguration()), getTopK(), getBatchSize());
         JavaRDD<Row> scored = dataset.toDF().javaRDD().mapPartitions(rows -> scorer.score(rows, field, imageRows));
         return spark.createDataFrame(scored, output);
@@ -165,7 +165,7 @@ public final class SeResNeXtModel extends Transformer {
 
     @Override
     public SeResNeXtModel copy(ParamMap extra) {
-        SeResNeXtModel copy = new SeResNeXtModel(uid, directory, classes, sha256, preprocessing, weights);
+        SeResNeXtModel copy = new SeResNeXtModel(uid, directory, classes, sha256, images, weights);
         return copyValues(copy, extra);
     }
 }

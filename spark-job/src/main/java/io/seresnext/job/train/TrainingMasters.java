@@ -1,5 +1,6 @@
 package io.seresnext.job.train;
 
+import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ResidualPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
@@ -27,6 +28,21 @@ public final class TrainingMasters {
      * @param driverHost   the address executors reach the driver on (gradient sharing's Aeron controller)
      */
     @SuppressWarnings("rawtypes")
+    /**
+     * Gradient sharing's Aeron mesh has no authentication: on a cluster it must bind to the executors' own network,
+     * which only the user can name (an executor host may have several interfaces, some of them public).
+     *
+     * @throws InvalidConfigException when a cluster run would use gradient sharing without a network mask
+     */
+    public static void requireNetworkMaskOnClusters(JobConfig config, boolean localMaster) {
+        if (!localMaster && config.trainingMaster().type() == JobConfig.MasterType.GRADIENT_SHARING
+                && config.trainingMaster().gradientSharing().networkMask().isBlank()) {
+            throw new InvalidConfigException("training-master.gradient-sharing.network-mask is required on a "
+                    + "cluster: the executors' subnet (for example 10.1.0.0/16), the only network gradient sharing's "
+                    + "unauthenticated mesh should bind to (README, \"Security\")");
+        }
+    }
+
     public static TrainingMaster create(JobConfig config, int workers, int workersPerExecutor,
             String driverHost) {
         JobConfig.Master m = config.trainingMaster();

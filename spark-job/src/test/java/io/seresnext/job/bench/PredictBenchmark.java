@@ -59,7 +59,8 @@ public final class PredictBenchmark {
         JobConfig trained = JobConfigLoader.load(null, keys);
         ComputationGraph network = NetworkFactory.fresh(trained, classes.size(),
                 LearningRateSchedule.of(trained.train(), 1, batch));
-        new ModelStore(model, hadoop).publish(network, new TrainingState(classes, trained.source(), 0, 0, List.of()));
+        new ModelStore(model, hadoop).publish(network, new TrainingState(classes, trained.source(), 0, 0, List.of()),
+                ModelStore.preprocessing(trained));
 
         // the bare network first, before Spark's threads share the cores
         Map<String, Object> forward = ModelBenchmark.run(new Command.BenchModel(trained.model().spec(classes.size()),

@@ -96,6 +96,15 @@ class JobConfigLoaderTest {
         fraction.put("data.validation-fraction", 1.5);
         assertTrue(refused(fraction).contains("data.validation-fraction"));
 
+        Map<String, Object> mask = required();
+        mask.put("training-master.gradient-sharing.network-mask", "10.1.0.0");
+        assertTrue(refused(mask).contains("training-master.gradient-sharing.network-mask must be an IPv4 subnet"),
+                refused(mask));
+
+        Map<String, Object> ungated = required();
+        ungated.put("gate.input", "file:///eval");
+        assertTrue(refused(ungated).startsWith("gate.input (--promote-if) needs register"), refused(ungated));
+
         Map<String, Object> both = required();
         both.put("resume", true);
         both.put("overwrite", true);

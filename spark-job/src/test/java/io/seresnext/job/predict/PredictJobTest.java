@@ -171,6 +171,7 @@ class PredictJobTest {
             assertEquals(names.get(0), r.getAs("prediction"));
             assertEquals(probabilities.get(0), (Float) r.getAs("probability"), 0f);
             assertEquals(published.sha256(), r.getAs("model_sha256"));
+            assertEquals(published.directory(), r.getAs("model"));
             checked++;
         }
         assertEquals(2 * CLASSES.size() * 3, checked, "every image of the tree was compared");

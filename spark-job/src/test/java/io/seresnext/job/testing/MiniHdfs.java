@@ -16,6 +16,8 @@ public final class MiniHdfs implements AutoCloseable {
         Path base = Files.createTempDirectory("minidfs");
         Configuration conf = new Configuration();
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
+        // closing a file waits for the DataNode's block report, polling from 400 ms: most small files wait that long
+        conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 10);
         cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
         cluster.waitActive();
     }

@@ -1,8 +1,12 @@
 package io.seresnext.job.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.seresnext.job.config.InvalidConfigException;
+import io.seresnext.job.config.JobConfig;
+import io.seresnext.job.testing.TestJobs;
 import io.seresnext.job.testing.TestSpark;
 import io.seresnext.model.Presets;
 import io.seresnext.model.SeResNeXtGraph;
@@ -179,5 +183,24 @@ class TrainingMastersTest {
         SparkComputationGraph spark = new SparkComputationGraph(sc, net, master);
         spark.fitPaths(sc.parallelize(batches(4), 2), new SerializedDataSetLoader()); // stock DL4J: NPE here
         assertTrue(!before.equals(spark.getNetwork().params()), "the parameters moved");
+    }
+
+    @Test
+    void gradientSharingOnAClusterRequiresTheExecutorsNetworkMask() {
+        java.util.Map<String, Object> o = TestJobs.small("file:///in", "file:///out");
+        o.put("training-master.type", "gradient-sharing");
+        o.put("training-master.gradient-sharing.network-mask", "");
+        JobConfig unmasked = TestJobs.config(o);
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> TrainingMasters.requireNetworkMaskOnClusters(unmasked, false));
+        assertTrue(e.getMessage().startsWith("training-master.gradient-sharing.network-mask is required"),
+                e.getMessage());
+
+        TrainingMasters.requireNetworkMaskOnClusters(unmasked, true); // local mode: one JVM, nothing to expose
+        o.put("training-master.gradient-sharing.network-mask", "10.1.0.0/16");
+        TrainingMasters.requireNetworkMaskOnClusters(TestJobs.config(o), false);
+        o.put("training-master.type", "parameter-averaging");
+        o.put("training-master.gradient-sharing.network-mask", "");
+        TrainingMasters.requireNetworkMaskOnClusters(TestJobs.config(o), false);
     }
 }

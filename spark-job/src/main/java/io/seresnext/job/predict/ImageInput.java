@@ -1,21 +1,23 @@
 package io.seresnext.job.predict;
 
 import io.seresnext.job.config.JobConfig;
-import io.seresnext.job.data.ImageDecoder;
-import io.seresnext.job.data.ShardBatchLoader;
+import io.seresnext.job.output.ModelStore;
+import io.seresnext.model.serving.Preprocessing;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.Serializable;
-import org.apache.hadoop.conf.Configuration;
+import java.util.List;
+import javax.imageio.ImageIO;
 import org.apache.spark.sql.Row;
 
 /**
- * A model's validation preprocessing, applied on the executors to one image at a time: decode, short side to the
- * stored size and centre square ({@link ImageDecoder}), then the centre crop and normalisation of
- * {@link ShardBatchLoader}, so that a predicted image is prepared exactly as evaluation prepares it.
+ * One image, as a file's bytes or a row of Spark's image data source, made into the network's input on an
+ * executor by the model's validation preprocessing: model-defs' {@link Preprocessing}, the one implementation that
+ * evaluation and serving outside Spark use too.
  */
-public final class Preprocessing implements Serializable {
+final class ImageInput implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -26,43 +28,45 @@ public final class Preprocessing implements Serializable {
 
     private final int storedSize;
     private final int imageSize;
-    private final float[] mean;
-    private final float[] std;
-    private transient ShardBatchLoader crop;
+    private final List<Float> mean;
+    private final List<Float> std;
+    private transient Preprocessing preprocessing;
 
-    public Preprocessing(int storedSize, int imageSize, float[] mean, float[] std) {
-        if (storedSize < imageSize) {
-            throw new IllegalArgumentException("stored size " + storedSize + " < image size " + imageSize);
-        }
+    private ImageInput(int storedSize, int imageSize, List<Float> mean, List<Float> std) {
         this.storedSize = storedSize;
         this.imageSize = imageSize;
-        this.mean = mean.clone();
-        this.std = std.clone();
+        this.mean = List.copyOf(mean);
+        this.std = List.copyOf(std);
+        preprocessing(); // checks the sizes and statistics on the driver, before any task runs
     }
 
     /** What the model's job.conf says it was trained with. */
-    public static Preprocessing of(JobConfig trained) {
-        return new Preprocessing(trained.data().storedSize(), trained.model().imageSize(), trained.data().meanArray(),
-                trained.data().stdArray());
+    static ImageInput of(JobConfig trained) {
+        return new ImageInput(trained.data().storedSize(), trained.model().imageSize(), trained.data().mean(),
+                trained.data().std());
     }
 
-    public int imageSize() {
+    int imageSize() {
         return imageSize;
     }
 
     /** Floats one image takes in a batch (CHW). */
-    public int imageFloats() {
+    int imageFloats() {
         return 3 * imageSize * imageSize;
     }
 
-    /** An image file's bytes -> normalised CHW floats at {@code dst[at]}. */
-    public void fromFile(byte[] file, float[] dst, int at) throws IOException {
-        crop().writeCentreCrop(ImageDecoder.decodeSquare(file, storedSize), storedSize, dst, at);
+    /** An image file's bytes (JPEG or PNG) -> normalised CHW floats at {@code dst[at]}. */
+    void fromFile(byte[] file, float[] dst, int at) throws IOException {
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(file));
+        if (image == null) {
+            throw new IOException("not a readable JPEG or PNG");
+        }
+        System.arraycopy(preprocessing().input(image), 0, dst, at, imageFloats());
     }
 
-    /** A row of Spark's image data source (BGR or BGRA or grey bytes) -> normalised CHW floats at {@code dst[at]}. */
-    public void fromImageRow(Row image, float[] dst, int at) throws IOException {
-        crop().writeCentreCrop(ImageDecoder.squareRgb(bufferedImage(image), storedSize), storedSize, dst, at);
+    /** A row of Spark's image data source (BGR, BGRA or grey bytes) -> normalised CHW floats at {@code dst[at]}. */
+    void fromImageRow(Row image, float[] dst, int at) throws IOException {
+        System.arraycopy(preprocessing().input(bufferedImage(image)), 0, dst, at, imageFloats());
     }
 
     static BufferedImage bufferedImage(Row image) throws IOException {
@@ -102,10 +106,10 @@ public final class Preprocessing implements Serializable {
         return bgr;
     }
 
-    private ShardBatchLoader crop() {
-        if (crop == null) { // built on the executor; its Hadoop configuration is never used for a crop
-            crop = new ShardBatchLoader(new Configuration(false), imageSize, 0, mean, std, false, 0);
+    private Preprocessing preprocessing() {
+        if (preprocessing == null) { // model-defs' record is not Serializable: rebuilt on each executor
+            preprocessing = new Preprocessing(storedSize, imageSize, mean, std, ModelStore.LABELS);
         }
-        return crop;
+        return preprocessing;
     }
 }
