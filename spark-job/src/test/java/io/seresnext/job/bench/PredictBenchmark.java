@@ -7,6 +7,7 @@ import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.TrainingState;
 import io.seresnext.job.predict.PredictJob;
+import io.seresnext.job.predict.SeResNeXtModel;
 import io.seresnext.job.train.LearningRateSchedule;
 import io.seresnext.job.train.NetworkFactory;
 import java.nio.file.Files;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -24,7 +27,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * {@code predict}'s throughput per core against {@code bench-model --forward-only} for the same model: a model of
  * the preset is published (untrained: the arithmetic is the same), drawn PNGs are scored by the whole predict job
  * (listing, decoding, preprocessing, forward passes, Parquet, the error check) in local Spark with one task per
- * core, and the bare network's forward pass is timed in this JVM. Prints both and their ratio.
+ * core, and the bare network's forward pass is timed in this JVM; then the Transformer alone on the same paths.
+ * Prints the three and the ratios.
  * Run by submit/bench-predict.sh; a benchmark, not a test: the figures are what it is for.
  */
 public final class PredictBenchmark {
@@ -68,6 +72,7 @@ public final class PredictBenchmark {
         double forwardPerThread = (Double) forward.get("imgs_per_s_median") / (Integer) forward.get("threads");
 
         List<Double> perCore = new ArrayList<>();
+        List<Double> transformPerCore = new ArrayList<>();
         long scored = 0;
         try (SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("bench-predict")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
@@ -86,6 +91,20 @@ public final class PredictBenchmark {
                     perCore.add(r.images() / seconds / cores);
                 }
             }
+            // the Transformer alone on the same paths (read, decode, prepare, forward; no listing, no Parquet):
+            // what the job's own steps cost on top of it
+            Dataset<Row> paths = spark.read().parquet(root.resolve("scores").toUri().toString()).select("path")
+                    .repartition(cores).cache();
+            paths.count();
+            SeResNeXtModel transformer = SeResNeXtModel.load(spark, model).setBatchSize(batch);
+            for (int pass = 0; pass <= Integer.parseInt(o.get("--passes")); pass++) {
+                long t = System.nanoTime();
+                long n = transformer.transform(paths).count();
+                double seconds = (System.nanoTime() - t) / 1e9;
+                if (pass > 0) {
+                    transformPerCore.add(n / seconds / cores);
+                }
+            }
         }
         double predictPerCore = Medians.of(perCore);
         System.out.printf(Locale.ROOT, "model %s at %dpx (stored %d), batch %d, %d drawn PNGs, local[%d], "
@@ -97,6 +116,11 @@ public final class PredictBenchmark {
         System.out.printf(Locale.ROOT, "predict (whole job): %.1f images/s per core (median of %d passes, each %s)%n",
                 predictPerCore, perCore.size(), perCore.stream().map(v -> String.format(Locale.ROOT, "%.1f", v))
                         .toList());
-        System.out.printf(Locale.ROOT, "predict / forward-only: %.2f%n", predictPerCore / forwardPerThread);
+        double transform = Medians.of(transformPerCore);
+        System.out.printf(Locale.ROOT, "Transformer only (transform(paths).count()): %.1f images/s per core (median "
+                + "of %d passes, each %s)%n", transform, transformPerCore.size(), transformPerCore.stream()
+                .map(v -> String.format(Locale.ROOT, "%.1f", v)).toList());
+        System.out.printf(Locale.ROOT, "predict / forward-only: %.2f; Transformer / forward-only: %.2f%n",
+                predictPerCore / forwardPerThread, transform / forwardPerThread);
     }
 }
