@@ -17,6 +17,8 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code predict}: every image under {@code --input} scored by a published model on the executors
@@ -31,6 +33,7 @@ public final class PredictJob {
     public record Result(String output, String model, long images, long errors, boolean labelled) {
     }
 
+    private static final Logger log = LoggerFactory.getLogger(PredictJob.class);
     private static final int BAD_EXAMPLES = 5;
     /** Images per scoring partition beyond Spark's parallelism: a lost task redoes at most this many. */
     private static final long PARTITION_IMAGES = 2048;
@@ -45,9 +48,12 @@ public final class PredictJob {
         FileSystem fs = HadoopFiles.fileSystem(output.toString(), hadoop);
         checkUsable(fs, output, config.overwrite()); // before the model is read: a refused run should cost nothing
 
+        long start = System.nanoTime();
         SeResNeXtModel model = SeResNeXtModel.load(spark, modelUri).setTopK(topK)
                 .setBatchSize(config.train().evalBatchSize());
+        long loaded = System.nanoTime();
         ImageTree.Listing listing = ImageTree.list(spark, config.input(), model.classes());
+        long listed = System.nanoTime();
         int partitions = (int) Math.max(spark.sparkContext().defaultParallelism(),
                 (listing.count() + PARTITION_IMAGES - 1) / PARTITION_IMAGES);
         // listing tasks follow the folders, which can be few and uneven: spread the paths before scoring
@@ -61,6 +67,7 @@ public final class PredictJob {
             spark.sparkContext().setJobDescription("predict: score " + listing.count() + " images under "
                     + listing.root());
             scored.write().parquet(staging.toString());
+            long written0 = System.nanoTime();
             Dataset<Row> written = spark.read().parquet(staging.toString());
             long images = written.count();
             Dataset<Row> failed = written.where(col(PredictionColumns.ERROR).isNotNull());
@@ -76,6 +83,10 @@ public final class PredictJob {
                         examples, output));
             }
             publish(fs, staging, output, config.overwrite());
+            // where a run's time goes: the model, the listing, scoring with the write, the check and the rename
+            log.info(String.format(Locale.ROOT, "predict: model %.1f s, listing %.1f s, scoring and Parquet %.1f s, "
+                    + "check and publish %.1f s", (loaded - start) / 1e9, (listed - loaded) / 1e9,
+                    (written0 - listed) / 1e9, (System.nanoTime() - written0) / 1e9));
             return new Result(output.toString(), model.sha256(), images, errors, listing.labelled());
         } finally {
             listing.files().unpersist();
