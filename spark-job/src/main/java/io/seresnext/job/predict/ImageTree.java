@@ -5,14 +5,14 @@ import io.seresnext.job.data.HadoopFiles;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaRDD;
@@ -100,21 +100,32 @@ final class ImageTree {
         return new Listing(root, labelled, files, count);
     }
 
+    /**
+     * A walk with plain listings, not {@code listFiles}: on a local disk its located statuses load each file's
+     * permissions by forking a process, which made listing cost more than scoring.
+     */
     private static Iterator<Row> files(Task task, SerializableHadoopConfig conf, boolean withLabel)
             throws IOException {
-        Path dir = new Path(task.uri());
-        FileSystem fs = dir.getFileSystem(conf.getConfiguration());
-        String base = dir.toUri().getPath();
+        Path top = new Path(task.uri());
+        FileSystem fs = top.getFileSystem(conf.getConfiguration());
         List<Row> rows = new ArrayList<>();
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, task.recursive());
-        while (it.hasNext()) {
-            LocatedFileStatus f = it.next();
-            String relative = f.getPath().toUri().getPath().substring(base.length() + 1);
-            if (Arrays.stream(relative.split("/")).anyMatch(HadoopFiles::hidden)) {
-                continue;
+        Deque<Path> folders = new ArrayDeque<>(List.of(top));
+        while (!folders.isEmpty()) {
+            RemoteIterator<FileStatus> it = fs.listStatusIterator(folders.pop());
+            while (it.hasNext()) {
+                FileStatus f = it.next();
+                if (HadoopFiles.hidden(f.getPath().getName())) {
+                    continue;
+                }
+                if (f.isDirectory()) {
+                    if (task.recursive()) {
+                        folders.push(f.getPath());
+                    }
+                } else {
+                    String path = f.getPath().toString();
+                    rows.add(withLabel ? RowFactory.create(path, task.label()) : RowFactory.create(path));
+                }
             }
-            String path = f.getPath().toString();
-            rows.add(withLabel ? RowFactory.create(path, task.label()) : RowFactory.create(path));
         }
         return rows.iterator();
     }
