@@ -12,6 +12,7 @@ import io.seresnext.job.evaluate.EvaluateJob;
 import io.seresnext.job.evaluate.EvaluationReport;
 import io.seresnext.job.output.EpochMetrics;
 import io.seresnext.job.output.OutputException;
+import io.seresnext.job.predict.PredictJob;
 import io.seresnext.job.registry.PromotionRefusedException;
 import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.job.registry.RegistryException;
@@ -117,6 +118,13 @@ public final class Main {
                                 + "%.4f (%d of the model's %d classes present). Written: %s%n", r.model().uri(),
                         r.images(), r.input(), 100 * r.top1(), 100 * r.top5(), r.loss(),
                         r.classes().stream().filter(c -> c.support() > 0).count(), r.classes().size(), result.file());
+            }
+        } else if (command instanceof Command.Predict predict) {
+            try (SparkSession spark = SparkSessions.start(predict.config(), "predict")) {
+                PredictJob.Result r = PredictJob.run(spark, predict.model(), predict.topK(), predict.config());
+                System.out.printf(Locale.ROOT, "Scored %d images (%d unreadable, in the error column)%s with model "
+                        + "%s. Written: %s%n", r.images(), r.errors(), r.labelled() ? ", labelled" : "", r.model(),
+                        r.output());
             }
         } else if (command instanceof Command.Train train) {
             try (SparkSession spark = SparkSessions.start(train.config(), "train")) {

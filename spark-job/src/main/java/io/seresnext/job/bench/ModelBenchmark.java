@@ -27,7 +27,8 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  * Training-step throughput of one model in this JVM, measured as {@code submit/reference/bench_torch.py} measures
  * PyTorch: synthetic data, one SGD-with-momentum step (forward, cross-entropy, backward, update) per minibatch,
  * median images/sec over the timed steps after warm-up, and the process's peak RSS; also DL4J's workspace sizes
- * and, on request, what a full GC after each step gives back.
+ * and, on request, what a full GC after each step gives back. Forward-only mode times inference instead, as
+ * {@code predict} runs it, so that predict's throughput per core can be set against the bare network's.
  */
 public final class ModelBenchmark {
 
@@ -60,7 +61,11 @@ public final class ModelBenchmark {
                 wall0 = System.nanoTime();
             }
             long t = System.nanoTime();
-            net.fit(data);
+            if (b.forwardOnly()) {
+                net.outputSingle(false, x); // inference mode: batch norm uses its running statistics
+            } else {
+                net.fit(data);
+            }
             if (i >= b.warmupSteps()) {
                 seconds.add((System.nanoTime() - t) / 1e9);
                 if (b.gcEachStep()) {
@@ -76,6 +81,7 @@ public final class ModelBenchmark {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", b.spec().name());
         r.put("form", b.form().name().toLowerCase());
+        r.put("mode", b.forwardOnly() ? "forward-only" : "train-step");
         r.put("params", ParameterCount.trainable(net.getConfiguration()));
         r.put("input", List.of(b.batch(), b.spec().inputChannels(), b.spec().inputHeight(), b.spec().inputWidth()));
         r.put("warmup_steps", b.warmupSteps());
@@ -91,7 +97,9 @@ public final class ModelBenchmark {
             r.put("rss_mb_freed_by_gc_median", round(Medians.of(freedByGc), 1));
         }
         r.put("cpu_util", round(cpuUtil, 2));
-        r.put("loss", round(net.score(), 4));
+        if (!b.forwardOnly()) {
+            r.put("loss", round(net.score(), 4));
+        }
         r.put("threads", Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
                 String.valueOf(Runtime.getRuntime().availableProcessors()))));
         r.put("backend", Nd4j.getBackend().getClass().getSimpleName());

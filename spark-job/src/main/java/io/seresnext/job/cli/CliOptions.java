@@ -14,6 +14,7 @@ final class CliOptions {
     int warmup = 5;
     String form = "grouped";
     boolean gcEachStep;
+    boolean forwardOnly;
     /** bench-data */
     int images = 256;
     String source = "500x375";
@@ -22,6 +23,8 @@ final class CliOptions {
     int passes = 3;
     /** evaluate: the published model */
     String model;
+    /** predict */
+    int topK = 5;
     /** train / prepare / evaluate: the job preset and the overrides, keyed as in the configuration. */
     String configFile;
     final java.util.Map<String, Object> overrides = new java.util.LinkedHashMap<>();

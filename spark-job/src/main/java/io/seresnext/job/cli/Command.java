@@ -24,14 +24,18 @@ public sealed interface Command {
     record Evaluate(String model, JobConfig config) implements Command {
     }
 
+    /** {@code predict}: every image under a folder scored by a published model, written as Parquet. */
+    record Predict(String model, int topK, JobConfig config) implements Command {
+    }
+
     /** {@code bench-data}: decode and load-augment images/sec on one core. */
     record BenchData(int images, int sourceWidth, int sourceHeight, int storedSize, int imageSize, int batch,
                      int passes) implements Command {
     }
 
-    /** {@code bench-model}: time training steps of one model in this JVM. */
-    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps, boolean gcEachStep)
-            implements Command {
+    /** {@code bench-model}: time training steps (or, with {@code forwardOnly}, inference) of one model in this JVM. */
+    record BenchModel(ModelSpec spec, int batch, int warmupSteps, int timedSteps, boolean gcEachStep,
+                      boolean forwardOnly) implements Command {
         public GroupedConvForm form() {
             return spec.groupedConvForm();
         }

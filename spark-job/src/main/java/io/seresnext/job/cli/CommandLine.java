@@ -1,5 +1,6 @@
 package io.seresnext.job.cli;
 
+import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.job.registry.RegistryCommand;
 import io.seresnext.model.GroupedConvForm;
@@ -64,6 +65,10 @@ public final class CommandLine {
                         .text("score a published model (--model) on a labelled image folder (--input: its val/, or "
                                 + "the whole folder) and write evaluation.json")
                         .children(seq(evaluateOptions(b))),
+                b.cmd("predict").action((u, c) -> command(c, "predict"))
+                        .text("score every image under a folder (--input, any depth) with a published model "
+                                + "(--model) and write Parquet (--output)")
+                        .children(seq(predictOptions(b))),
                 registryCommand(b),
                 b.cmd("bench-data").action((u, c) -> {
                     c.batch = 64;
@@ -138,7 +143,12 @@ public final class CommandLine {
                                     c.gcEachStep = true;
                                     return c;
                                 }).text("run a full GC after each timed step and report the resident memory it "
-                                        + "frees (what ND4J's periodic GC could gain)")))));
+                                        + "frees (what ND4J's periodic GC could gain)"),
+                                b.opt("forward-only", FLAG).action((v, c) -> {
+                                    c.forwardOnly = true;
+                                    return c;
+                                }).text("time inference (forward pass, no gradients) instead of training steps: "
+                                        + "what `predict` is measured against")))));
     }
 
     /**
@@ -215,6 +225,23 @@ public final class CommandLine {
         return o.toArray(new OParser[0]);
     }
 
+    @SuppressWarnings("unchecked")
+    private static OParser<?, CliOptions>[] predictOptions(OParserBuilder<CliOptions> b) {
+        List<OParser<?, CliOptions>> o = new java.util.ArrayList<>(Arrays.asList(jobOptions(b, false)));
+        o.add(b.opt("model", STRING).required().valueName("URI").action((v, c) -> {
+            c.model = v;
+            return c;
+        }).text("the published model: the folder `train` wrote (or its model.zip)"));
+        o.add(key(b, "output", STRING, "output", "URI", "Parquet folder to write (required)"));
+        o.add(b.opt("top-k", INT).valueName("K").action((v, c) -> {
+            c.topK = v;
+            return c;
+        }).validate(v -> check(v > 0, "--top-k must be > 0, got " + v))
+                .text("classes listed per image, most probable first (default 5; at most the model's classes)"));
+        o.add(flag(b, "overwrite", "replace an existing output"));
+        return o.toArray(new OParser[0]);
+    }
+
     private static <T> OParser<?, CliOptions> key(OParserBuilder<CliOptions> b, String name, Read<T> read, String key,
                                                   String valueName, String text) {
         return b.opt(name, read).valueName(valueName).action((v, c) -> {
@@ -283,6 +310,14 @@ public final class CommandLine {
                 JobConfigLoader.requireUri(o.model, "--model");
                 return Optional.of(new Command.Evaluate(o.model, JobConfigLoader.load(
                         o.configFile == null ? null : new File(o.configFile), o.overrides, false)));
+            case "predict":
+                JobConfigLoader.requireUri(o.model, "--model");
+                var predict = JobConfigLoader.load(o.configFile == null ? null : new File(o.configFile), o.overrides,
+                        false);
+                if (predict.output().isBlank()) {
+                    throw new InvalidConfigException("output is required (the Parquet folder predict writes)");
+                }
+                return Optional.of(new Command.Predict(o.model, o.topK, predict));
             case "bench-data":
                 String[] wh = o.source.split("x");
                 if (o.imageSize > o.storedSize || o.imageSize < 1) {
@@ -304,7 +339,8 @@ public final class CommandLine {
                 }
                 spec = spec.withGroupedConvForm(o.form.equals("paths")
                         ? GroupedConvForm.CONCAT_PATHS : GroupedConvForm.GROUPED_LAYER);
-                return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep));
+                return Optional.of(new Command.BenchModel(spec, o.batch, o.warmup, o.steps, o.gcEachStep,
+                        o.forwardOnly));
             case "registry":
                 return Optional.of(registry(o));
             default:

@@ -1,6 +1,7 @@
 package io.seresnext.job.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.job.cli.Command;
@@ -30,5 +31,18 @@ class ModelBenchmarkTest {
         assertTrue(Double.isFinite((Double) r.get("rss_mb_freed_by_gc_median")), r.toString());
         double loss = (Double) r.get("loss");
         assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss);
+        assertEquals("train-step", r.get("mode"));
+    }
+
+    @Test
+    void forwardOnlyTimesInferenceAndReportsNoLoss() throws Exception {
+        Command.BenchModel bench = (Command.BenchModel) CommandLine.parse(List.of("bench-model", "--preset",
+                "seresnext29_8x16d_w1", "--batch", "4", "--input", "3x8x8", "--warmup", "1", "--steps", "2",
+                "--forward-only")).orElseThrow();
+        Map<String, Object> r = ModelBenchmark.run(bench);
+        assertEquals("forward-only", r.get("mode"));
+        assertFalse(r.containsKey("loss"), "no training step ran, so there is no loss: " + r);
+        assertEquals(2, r.get("timed_steps"));
+        assertTrue((Double) r.get("imgs_per_s_median") > 0, r.toString());
     }
 }

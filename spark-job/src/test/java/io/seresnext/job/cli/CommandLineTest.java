@@ -30,6 +30,9 @@ class CommandLineTest {
         assertEquals(1, b.spec().inputChannels());
         assertEquals(28, b.spec().inputHeight());
         assertEquals(GroupedConvForm.CONCAT_PATHS, b.form());
+        assertFalse(b.forwardOnly(), "training steps unless asked");
+        assertTrue(assertInstanceOf(Command.BenchModel.class, CommandLine.parse(List.of("bench-model", "--preset",
+                "seresnext29_8x16d_w1", "--forward-only")).orElseThrow()).forwardOnly());
     }
 
     @Test
@@ -81,6 +84,38 @@ class CommandLineTest {
         String uri = assertThrows(InvalidConfigException.class, () -> CommandLine.parse(List.of("evaluate", "--model",
                 "hdfs://bad host/m", "--input", "file:///in"))).getMessage();
         assertTrue(uri.startsWith("--model is not a valid URI"), uri);
+    }
+
+    @Test
+    void predictTakesModelInputOutputTopKAndOverwrite() {
+        Command.Predict p = assertInstanceOf(Command.Predict.class, CommandLine.parse(List.of("predict", "--model",
+                "hdfs:///models/run1", "--input", "hdfs:///incoming/2026-12-01", "--output", "hdfs:///scores/d1",
+                "--top-k", "3", "--overwrite", "--set", "data.max-bad-fraction=0.1")).orElseThrow());
+        assertEquals("hdfs:///models/run1", p.model());
+        assertEquals("hdfs:///incoming/2026-12-01", p.config().input());
+        assertEquals("hdfs:///scores/d1", p.config().output());
+        assertEquals(3, p.topK());
+        assertTrue(p.config().overwrite());
+        assertEquals(0.1, p.config().data().maxBadFraction(), 1e-12);
+    }
+
+    @Test
+    void predictDefaultsToTopFiveAndNoOverwrite() {
+        Command.Predict p = assertInstanceOf(Command.Predict.class, CommandLine.parse(List.of("predict", "--model",
+                "file:///m", "--input", "file:///in", "--output", "file:///out")).orElseThrow());
+        assertEquals(5, p.topK());
+        assertFalse(p.config().overwrite());
+    }
+
+    @Test
+    void predictRefusesAMissingModelOrOutputAndABadTopK() {
+        assertTrue(CommandLine.parse(List.of("predict", "--input", "file:///in", "--output", "file:///out"))
+                .isEmpty(), "--model is required");
+        assertTrue(CommandLine.parse(List.of("predict", "--model", "file:///m", "--input", "file:///in", "--output",
+                "file:///out", "--top-k", "0")).isEmpty(), "--top-k must be positive");
+        String m = assertThrows(InvalidConfigException.class, () -> CommandLine.parse(List.of("predict", "--model",
+                "file:///m", "--input", "file:///in"))).getMessage();
+        assertTrue(m.startsWith("output is required"), m);
     }
 
     @Test
