@@ -29,4 +29,16 @@ public final class HadoopFiles {
     public static boolean hidden(String name) {
         return name.startsWith("_") || name.startsWith(".");
     }
+
+    /** A whole image file, read in one call ({@code length} from its listing, so no second round trip). */
+    public static byte[] readImage(FileSystem fs, Path path, long length) throws IOException {
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IOException("file too large for an image (" + length + " bytes)");
+        }
+        byte[] bytes = new byte[(int) length];
+        try (var in = fs.open(path)) {
+            in.readFully(0, bytes);
+        }
+        return bytes;
+    }
 }

@@ -159,7 +159,7 @@ public final class ShardCache {
                 String path = row.getString(0);
                 byte[] pixels;
                 try {
-                    pixels = ImageDecoder.decodeSquare(readAll(fs, new Path(path), row.getLong(3)), size);
+                    pixels = ImageDecoder.decodeSquare(HadoopFiles.readImage(fs, new Path(path), row.getLong(3)), size);
                 } catch (IOException | RuntimeException e) {
                     bad++;
                     if (badExamples.size() < BAD_EXAMPLES) {
@@ -180,14 +180,4 @@ public final class ShardCache {
         return new ShardResult(split, name, count, bad, badExamples);
     }
 
-    private static byte[] readAll(FileSystem fs, Path path, long length) throws IOException {
-        if (length > Integer.MAX_VALUE - 8) {
-            throw new IOException("file too large for an image (" + length + " bytes)");
-        }
-        byte[] bytes = new byte[(int) length];
-        try (var in = fs.open(path)) {
-            in.readFully(0, bytes);
-        }
-        return bytes;
-    }
 }

@@ -1,5 +1,6 @@
 package io.seresnext.job.predict;
 
+import io.seresnext.job.data.HadoopFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -153,15 +154,7 @@ final class Scorer implements Serializable {
     private byte[] read(String uri) throws IOException {
         Path path = new Path(uri);
         FileSystem fs = path.getFileSystem(hadoopConf.getConfiguration());
-        long length = fs.getFileStatus(path).getLen();
-        if (length > Integer.MAX_VALUE - 8) {
-            throw new IOException("file too large for an image (" + length + " bytes)");
-        }
-        byte[] bytes = new byte[(int) length];
-        try (var in = fs.open(path)) {
-            in.readFully(0, bytes);
-        }
-        return bytes;
+        return HadoopFiles.readImage(fs, path, fs.getFileStatus(path).getLen());
     }
 
     private ComputationGraph network() {
