@@ -179,5 +179,4 @@ public final class ShardCache {
         }
         return new ShardResult(split, name, count, bad, badExamples);
     }
-
 }
