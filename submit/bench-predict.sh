@@ -10,7 +10,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source submit/lib/build.sh
-build_if_stale "$root" spark-job/target/test-classpath.txt spark-job/target/test-classes
+build_if_stale "$root" tests spark-job/target/spark-job.jar spark-job/target/test-classpath.txt \
+  spark-job/target/test-classes
 mapfile -t java17 < <(grep -v '^#' conf/java17-options)
 # per core: one ND4J thread per Spark task, and the same single thread for the forward-only figure
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
