@@ -7,7 +7,7 @@
 # EVAL (the fixed evaluation set the gate scores both versions on); optional: SCORE and PREDICTIONS (score the
 # images under SCORE into PREDICTIONS/RUN_ID), LAUNCHER (local, the default, standalone or yarn: which submit/
 # script runs the job), TRAIN_OPTIONS (more train options, e.g. "--config conf/imagenet-seresnext50.conf").
-# Train runs with --rerun-safe: an interrupted run resumes, a finished one is neither trained nor registered again.
+# Train runs with --rerun-safe: an interrupted run resumes, a finished one is not trained, registered or gated again.
 # Exit status: 0 done; 3 trained and registered, not promoted (the scoring still ran, with the current version);
 # 1 failed; 2 bad input. --dry-run prints the commands instead of running them.
 set -euo pipefail

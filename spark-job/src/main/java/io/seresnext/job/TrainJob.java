@@ -1,5 +1,7 @@
 package io.seresnext.job;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.config.JobConfigLoader;
@@ -8,6 +10,7 @@ import io.seresnext.job.data.HadoopFiles;
 import io.seresnext.job.data.ImageFolderIndex;
 import io.seresnext.job.data.ShardCache;
 import io.seresnext.job.data.ShardManifest;
+import io.seresnext.job.output.AtomicFiles;
 import io.seresnext.job.output.ModelStore;
 import io.seresnext.job.output.OutputException;
 import io.seresnext.job.output.RunLock;
@@ -31,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -45,6 +49,9 @@ import org.slf4j.LoggerFactory;
 public final class TrainJob {
 
     private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
+    /** The quality gate's decision, beside the published model. */
+    public static final String GATE = "gate.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
      * The finished run: its output directory, final state, the registry version it became and what the quality
@@ -61,9 +68,7 @@ public final class TrainJob {
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         ModelStore store = new ModelStore(requested.output(), hadoop);
-        if (!requested.rerunSafe()) {
-            store.checkUsable(requested.overwrite(), requested.resume()); // before the lock creates the directory
-        }
+        // the lock first: a second run on a held output hears who holds it (the lock leaves no empty directory)
         try (RunLock lock = store.lock()) {
             if (!requested.rerunSafe()) {
                 return runLocked(spark, requested, store, hadoop);
@@ -79,9 +84,9 @@ public final class TrainJob {
     }
 
     /**
-     * A rerun of a finished run trains nothing: it registers the published model unless a registry version
-     * already holds it (a run that stopped between publishing and registering), and gates it again, which is
-     * idempotent (a promoted version is current already; a refused one is refused again on the same images).
+     * A rerun of a finished run trains nothing: it registers the published model unless a registry version already
+     * holds it (a run that stopped between publishing and registering), and gates it unless the gate already
+     * decided (gate.json): a gate run again could make an old version current after a newer one was promoted.
      */
     private static Result finishedBefore(SparkSession spark, JobConfig requested, ModelStore store,
                                          Configuration hadoop) throws IOException {
@@ -106,9 +111,37 @@ public final class TrainJob {
                     stored.initModel(), Lineage.jarCodeVersion(), "", Instant.now().toString(), state.config());
             registered = register(register, store.root(), lineage, !gate.enabled(), hadoop);
         }
-        QualityGate.Decision promotion = gate.enabled()
-                ? QualityGate.apply(spark, registry, registered, gate, requested) : null;
+        QualityGate.Decision promotion = null;
+        if (gate.enabled()) {
+            Optional<QualityGate.Decision> decided = readGateDecision(store, hadoop)
+                    .filter(d -> d.candidate().equals(registered.name()));
+            promotion = decided.isPresent() ? decided.get() : gated(spark, registry, registered, gate, requested,
+                    store, hadoop);
+        }
         return new Result(store.root().toString(), state, registered, promotion);
+    }
+
+    /** The gate's decision, kept in the output so that a rerun reports it instead of deciding again. */
+    private static QualityGate.Decision gated(SparkSession spark, ModelRegistry registry, RegistryVersion candidate,
+                                              JobConfig.Gate gate, JobConfig options, ModelStore store,
+                                              Configuration hadoop) throws IOException {
+        spark.sparkContext().setJobDescription("quality gate");
+        QualityGate.Decision decision = QualityGate.apply(spark, registry, candidate, gate, options);
+        Path file = new Path(store.root(), GATE);
+        AtomicFiles.write(HadoopFiles.fileSystem(file.toString(), hadoop), file, out -> JSON.writeValue(out, decision));
+        return decision;
+    }
+
+    private static Optional<QualityGate.Decision> readGateDecision(ModelStore store, Configuration hadoop)
+            throws IOException {
+        Path file = new Path(store.root(), GATE);
+        FileSystem fs = HadoopFiles.fileSystem(file.toString(), hadoop);
+        if (!fs.exists(file)) {
+            return Optional.empty();
+        }
+        try (java.io.InputStream in = fs.open(file)) {
+            return Optional.of(JSON.readValue(in, QualityGate.Decision.class));
+        }
     }
 
     private static Result runLocked(SparkSession spark, JobConfig requested, ModelStore store, Configuration hadoop)
@@ -146,7 +179,8 @@ public final class TrainJob {
         }
         ComputationGraph earlier = null;
         ModelRegistry.ModelSource init = null;
-        boolean firstOfItsRegistry = !register.isBlank() && config.initModel().equals(register)
+        boolean firstOfItsRegistry = !register.isBlank() && !config.initModel().isBlank()
+                && HadoopFiles.qualified(config.initModel(), hadoop).equals(HadoopFiles.qualified(register, hadoop))
                 && !ModelRegistry.hasCurrent(register, hadoop);
         if (firstOfItsRegistry) {
             // a pipeline that warm-starts from the registry it feeds has to begin somewhere
@@ -189,8 +223,7 @@ public final class TrainJob {
                     started.toString(), Instant.now().toString(), config.source());
             registered = register(register, store.root(), lineage, !gate.enabled(), hadoop);
             if (gate.enabled()) {
-                sc.setJobDescription("quality gate");
-                promotion = QualityGate.apply(spark, ModelRegistry.open(register, hadoop), registered, gate, config);
+                promotion = gated(spark, ModelRegistry.open(register, hadoop), registered, gate, config, store, hadoop);
             }
         }
         return new Result(store.root().toString(), outcome.state(), registered, promotion);

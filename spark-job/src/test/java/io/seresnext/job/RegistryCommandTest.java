@@ -53,7 +53,8 @@ class RegistryCommandTest {
                 Files.writeString(out.resolve(f), f + i);
             }
             r.register(new org.apache.hadoop.fs.Path(out.toUri()), new Lineage("", "", "file:/data/run" + i,
-                    "fp" + i, List.of("a", "b"), new EpochMetrics(1, 0.1, 10, 1, 10, 4, 0.5, 0.25 * i, 1, 0.6, 1.5), null, "",
+                    "fp" + i, List.of("a", "b"), new EpochMetrics(1, 0.1, 10, 1, 10, 4, 0.5, 0.25 * i, 1, 0.6, 1.5),
+                    null, "",
                     "unknown", "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", "input = x"));
         }
     }
@@ -74,7 +75,8 @@ class RegistryCommandTest {
         Outcome o = run("registry", "--registry", registry, "show", "2");
         assertEquals(0, o.status(), o.stderr());
         assertTrue(o.stdout().startsWith("# ") && o.stdout().contains("/registry/v0002\n"), o.stdout());
-        assertTrue(o.stdout().contains("\"version\" : \"v0002\"") && o.stdout().contains("\"input\" : \"file:/data/run2\"")
+        assertTrue(o.stdout().contains("\"version\" : \"v0002\"")
+                && o.stdout().contains("\"input\" : \"file:/data/run2\"")
                 && o.stdout().contains("\"shardCacheFingerprint\" : \"fp2\""), o.stdout());
     }
 

@@ -13,7 +13,8 @@ import java.util.List;
  * with the model so that a run can be repeated or resumed.
  */
 public record JobConfig(String input, String output, String master, boolean overwrite, boolean resume,
-                        boolean rerunSafe, String initModel, String register, Gate gate, Model model, Data data, Train train,
+                        boolean rerunSafe, String initModel, String register, Gate gate, Model model, Data data,
+                        Train train,
                         Master trainingMaster, String source)
         implements Serializable {
 

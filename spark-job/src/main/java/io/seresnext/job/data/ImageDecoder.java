@@ -8,7 +8,8 @@ import javax.imageio.ImageIO;
 
 /**
  * Decodes a JPEG or PNG (colour or grey, any size) and resizes it to the stored square: short side to
- * {@code size}, centre crop ({@link SquareImage}, which a serving application uses too). Uses the JDK's ImageIO, so no native image library has to ship to the executors.
+ * {@code size}, centre crop ({@link SquareImage}, which a serving application uses too). Uses the JDK's ImageIO,
+ * so no native image library has to ship to the executors.
  */
 public final class ImageDecoder {
 

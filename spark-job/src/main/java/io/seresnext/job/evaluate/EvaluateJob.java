@@ -49,6 +49,11 @@ public final class EvaluateJob {
         }
         PublishedModel model = PublishedModel.read(modelUri, hadoop);
         if (file == null) {
+            String parent = new org.apache.hadoop.fs.Path(model.directory()).getParent().toString();
+            if (ModelRegistry.isRegistry(parent, hadoop)) {
+                throw new InvalidConfigException("--output is required: " + model.directory() + " is a version of "
+                        + "the registry " + parent + ", which is never written to");
+            }
             file = new EvaluationFile(model.directory(), hadoop);
             file.checkUsable(config.overwrite());
         }
@@ -68,8 +73,12 @@ public final class EvaluateJob {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         ImageFolderIndex.Listing listing = ImageFolderIndex.labelled(spark, input, model.classes());
         JobConfig.Data trained = model.config().data();
-        ShardManifest manifest = ShardCache.prepare(spark, listing,
-                options.data().withStoredSize(trained.storedSize()));
+        ShardManifest manifest;
+        try {
+            manifest = ShardCache.prepare(spark, listing, options.data().withStoredSize(trained.storedSize()));
+        } finally {
+            listing.files().unpersist(); // the listing is only needed to build or check the cache
+        }
 
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         ShardBatchLoader loader = new ShardBatchLoader(hadoop, model.config().model().imageSize(),

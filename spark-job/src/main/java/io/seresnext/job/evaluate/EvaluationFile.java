@@ -12,10 +12,15 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-/** evaluation.json (and report.html beside it) in an output folder: refused when it exists unless replacing was asked for, written atomically. */
+/**
+ * evaluation.json and its page evaluation.html in an output folder: refused when it exists unless replacing was
+ * asked for, written atomically. The page has a name of its own so that it never replaces a training run's
+ * report.html in the model's folder.
+ */
 public final class EvaluationFile {
 
     public static final String NAME = "evaluation.json";
+    public static final String PAGE = "evaluation.html";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -44,9 +49,9 @@ public final class EvaluationFile {
         AtomicFiles.write(fs, path, out -> JSON.writeValue(out, report));
     }
 
-    /** report.html beside evaluation.json; replaced with it. */
+    /** evaluation.html beside evaluation.json; replaced with it. */
     public void writeReport(HtmlReport page) throws IOException {
         byte[] html = page.render().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(fs, new Path(path.getParent(), HtmlReport.FILE), out -> out.write(html));
+        AtomicFiles.write(fs, new Path(path.getParent(), PAGE), out -> out.write(html));
     }
 }

@@ -62,6 +62,7 @@ public final class ModelStore {
 
     private final Path root;
     private final FileSystem fs;
+    private RunLock heldLock;
 
     /** A checkpoint as read back: the network (with updater state) and where the run stood. */
     public record Checkpoint(Path path, ComputationGraph network, TrainingState state) {
@@ -82,7 +83,7 @@ public final class ModelStore {
      */
     public void checkUsable(boolean overwrite, boolean resume) throws IOException {
         boolean hasModel = fs.exists(new Path(root, MODEL));
-        boolean hasCheckpoints = fs.exists(new Path(root, CHECKPOINTS));
+        boolean hasCheckpoints = !checkpoints().isEmpty(); // finished ones: a killed write leaves only a _tmp-
         if (resume && !hasCheckpoints) {
             throw new OutputException("--resume: output " + root + " has no checkpoints to resume from");
         }
@@ -116,9 +117,19 @@ public final class ModelStore {
         return new TrainingState(readLabels(), config, epochs, 0, metrics);
     }
 
-    /** This run's hold on the output directory; a second run on it is refused until this one ends. */
+    /**
+     * This run's hold on the output directory; a second run on it is refused until this one ends. From here on,
+     * checkpoints and the model are written only while the lock is still this run's.
+     */
     public RunLock lock() throws IOException {
-        return RunLock.acquire(fs, root);
+        heldLock = RunLock.acquire(fs, root);
+        return heldLock;
+    }
+
+    private void assertStillHeld() {
+        if (heldLock != null) {
+            heldLock.assertHeld();
+        }
     }
 
     /**
@@ -148,6 +159,7 @@ public final class ModelStore {
     /** As {@link #publish(ComputationGraph, TrainingState, Preprocessing)}, with the report page (null: none). */
     public void publish(ComputationGraph network, TrainingState state, Preprocessing preprocessing,
                         byte[] reportHtml) throws IOException {
+        assertStillHeld();
         fs.delete(new Path(root, SUCCESS), false);
         StringBuilder digests = new StringBuilder();
         digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
@@ -181,6 +193,7 @@ public final class ModelStore {
 
     /** A checkpoint directory for the epoch just finished; keeps the newest {@code keep}. */
     public Path checkpoint(ComputationGraph network, TrainingState state, int keep) throws IOException {
+        assertStillHeld();
         Path dir = new Path(root, CHECKPOINTS);
         Path finished = new Path(dir, checkpointName(state.completedEpochs()));
         Path tmp = new Path(dir, "_tmp-" + finished.getName() + "-" + UUID.randomUUID());

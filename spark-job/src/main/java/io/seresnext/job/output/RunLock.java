@@ -42,6 +42,7 @@ public final class RunLock implements AutoCloseable {
     private final String owner;
     private final ScheduledExecutorService heartbeat;
     private final boolean createdTheDirectory;
+    private volatile String lost;
 
     private RunLock(FileSystem fs, Path lock, String owner, Duration renewEvery, boolean createdTheDirectory) {
         this.fs = fs;
@@ -155,16 +156,30 @@ public final class RunLock implements AutoCloseable {
                 + ProcessHandle.current().pid() + ")";
     }
 
-    /** Renews the lock; a lock that vanished or changed owner is reported, not recreated. */
+    /** Renews the lock; a lock that vanished or changed owner is not recreated: this run has lost the output. */
     private void touch() {
         try {
             if (!read(fs, lock).equals(owner)) {
-                log.warn("The run lock {} is no longer this run's", lock);
+                lost = "the lock " + lock + " was taken over or removed (a pause longer than " + STALE_AFTER.toMinutes()
+                        + " minutes lets another run take it)";
+                log.error("This run no longer holds its output: {}", lost);
                 return;
             }
             fs.setTimes(lock, System.currentTimeMillis(), -1);
         } catch (IOException | RuntimeException e) {
             log.warn("Could not renew the run lock {}: {}", lock, e.toString());
+        }
+    }
+
+    /**
+     * Called before every write that must not mix with another run's (checkpoints, the model): a run that lost its
+     * lock stops rather than write over the run that took the output.
+     *
+     * @throws OutputException when the lock was taken over or removed
+     */
+    public void assertHeld() {
+        if (lost != null) {
+            throw new OutputException("stopping before writing to " + lock.getParent() + ": " + lost);
         }
     }
 

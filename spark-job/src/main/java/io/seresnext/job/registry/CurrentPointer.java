@@ -70,6 +70,23 @@ final class CurrentPointer {
         }) != null;
     }
 
+    /**
+     * Makes {@code version} current only while {@code expected} (null: nothing) still is, as one step against
+     * other writers; false when current has moved on. Already current and expected: nothing to do, true.
+     */
+    boolean promoteIfCurrentIs(String version, String expected) throws IOException {
+        boolean[] moved = {false};
+        append("promote", history -> {
+            String top = stack(history).peek();
+            if (!java.util.Objects.equals(top, expected)) {
+                moved[0] = true;
+                return null;
+            }
+            return version.equals(top) ? null : version;
+        });
+        return !moved[0];
+    }
+
     /** Makes {@code version} current only if nothing is current yet (a fresh registry's first version). */
     boolean promoteIfNone(String version) throws IOException {
         return append("promote", history -> history.isEmpty() ? version : null) != null;

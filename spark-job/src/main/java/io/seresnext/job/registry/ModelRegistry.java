@@ -248,6 +248,11 @@ public final class ModelRegistry {
         return name.isEmpty() ? Optional.empty() : Optional.of(version(name.get()));
     }
 
+    /** Makes {@code version} current only while {@code expected} (or nothing) still is; false if current moved. */
+    public boolean promoteIfCurrentIs(RegistryVersion version, Optional<RegistryVersion> expected) throws IOException {
+        return pointer.promoteIfCurrentIs(version.name(), expected.map(RegistryVersion::name).orElse(null));
+    }
+
     /** Makes a version current; false when it already was. */
     public boolean promote(RegistryVersion version) throws IOException {
         return pointer.promote(version.name());

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 public final class QualityGate {
 
     private static final Logger log = LoggerFactory.getLogger(QualityGate.class);
+    private static final int ATTEMPTS = 3;
 
     /**
      * What the gate saw and did.
@@ -45,23 +46,36 @@ public final class QualityGate {
     private QualityGate() {
     }
 
-    /** @param options where the shard cache goes and the evaluation batch size (a training run's own settings) */
+    /**
+     * Scores and decides; the promotion is one compare-and-set against the current version that was scored, so a
+     * promotion made by another run meanwhile is never overwritten: the candidate is then held against the new one.
+     *
+     * @param options where the shard cache goes and the evaluation batch size (a training run's own settings)
+     */
     public static Decision apply(SparkSession spark, ModelRegistry registry, RegistryVersion candidate,
                                  JobConfig.Gate gate, JobConfig options) throws IOException {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        Optional<RegistryVersion> current = registry.current().filter(v -> !v.equals(candidate));
         EvaluationReport candidateScore = score(spark, candidate, gate, options, conf);
-        EvaluationReport currentScore = current.isPresent() ? score(spark, current.get(), gate, options, conf) : null;
-        boolean passes = candidateScore.top1() >= gate.minTop1()
-                && (currentScore == null || candidateScore.top1() >= currentScore.top1() - gate.tolerance());
-        if (passes) {
-            registry.promote(candidate);
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            Optional<RegistryVersion> seen = registry.current();
+            Optional<RegistryVersion> current = seen.filter(v -> !v.equals(candidate));
+            EvaluationReport currentScore = current.isPresent()
+                    ? score(spark, current.get(), gate, options, conf) : null;
+            boolean passes = candidateScore.top1() >= gate.minTop1()
+                    && (currentScore == null || candidateScore.top1() >= currentScore.top1() - gate.tolerance());
+            if (!passes || registry.promoteIfCurrentIs(candidate, seen)) {
+                Decision decision = new Decision(candidate.name(), candidateScore.top1(),
+                        current.map(RegistryVersion::name).orElse(null),
+                        currentScore == null ? null : currentScore.top1(), candidateScore.images(), gate, passes);
+                log.info("Quality gate: {}", decision.explain());
+                return decision;
+            }
+            log.info("Quality gate: another run promoted a version while {} was scored; scoring against it",
+                    candidate.name());
         }
-        Decision decision = new Decision(candidate.name(), candidateScore.top1(),
-                current.map(RegistryVersion::name).orElse(null), currentScore == null ? null : currentScore.top1(),
-                candidateScore.images(), gate, passes);
-        log.info("Quality gate: {}", decision.explain());
-        return decision;
+        throw new RegistryException("quality gate for " + candidate.name() + ": the current version of "
+                + registry.root() + " changed " + ATTEMPTS + " times while it was scored; " + candidate.name()
+                + " stays registered, not promoted");
     }
 
     private static EvaluationReport score(SparkSession spark, RegistryVersion version, JobConfig.Gate gate,

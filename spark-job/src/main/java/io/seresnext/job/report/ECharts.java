@@ -25,7 +25,8 @@ public final class ECharts {
         if (s == null) {
             try (InputStream in = ECharts.class.getResourceAsStream(BUNDLE)) {
                 if (in == null) {
-                    throw new IllegalStateException("ECharts " + VERSION + " is not on the class path (" + BUNDLE + ")");
+                    throw new IllegalStateException("ECharts " + VERSION + " is not on the class path ("
+                            + BUNDLE + ")");
                 }
                 s = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {

@@ -152,7 +152,8 @@ public final class HtmlReport {
 
     private static void chart(StringBuilder h, String name, String kind, JsonNode data) {
         h.append("<div class=\"chart ").append(kind).append("\" id=\"chart-").append(name)
-                .append("\" data-kind=\"").append(kind).append("\"></div>\n<script type=\"application/json\" id=\"chart-")
+                .append("\" data-kind=\"").append(kind)
+                .append("\"></div>\n<script type=\"application/json\" id=\"chart-")
                 .append(name).append("-data\">").append(embeddedJson(data)).append("</script>\n");
     }
 
@@ -242,7 +243,8 @@ public final class HtmlReport {
     }
 
     private static final String STYLE = """
-            body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#222;max-width:1150px}
+            body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#222;
+                 max-width:1150px}
             h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
             table{border-collapse:collapse;font-size:13px;margin:6px 0}
             th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}

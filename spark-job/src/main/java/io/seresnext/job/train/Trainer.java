@@ -60,7 +60,8 @@ public final class Trainer {
         JobConfig.Train t = config.train();
         int numClasses = manifest.classes().size();
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
-                numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(), t.seed(),
+                numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(),
+                t.seed(),
                 config.data().resizedCrop());
         @SuppressWarnings("rawtypes")
         TrainingMaster master = TrainingMasters.create(config, plan.workers(), plan.workersPerExecutor(),

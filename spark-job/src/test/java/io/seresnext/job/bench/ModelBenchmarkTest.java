@@ -16,7 +16,8 @@ class ModelBenchmarkTest {
     @Test
     void reportsThroughputMemoryAndLossOfRealTrainingSteps() throws Exception {
         Command.BenchModel bench = (Command.BenchModel) CommandLine.parse(List.of("bench-model", "--preset",
-                "seresnext29_8x16d_w1", "--batch", "4", "--input", "1x8x8", "--warmup", "1", "--steps", "2", "--gc-each-step"))
+                "seresnext29_8x16d_w1", "--batch", "4", "--input", "1x8x8", "--warmup", "1", "--steps", "2",
+                "--gc-each-step"))
                 .orElseThrow();
         Map<String, Object> r = ModelBenchmark.run(bench);
         assertEquals("seresnext29_8x16d_w1", r.get("model"));

@@ -74,7 +74,8 @@ class DriverKillIT {
                 () -> fsExists(new org.apache.hadoop.fs.Path(checkpoints, "epoch-0002"))));
         assertWhole(root);
         // publishing follows the last checkpoint at once: killed there, or inside it where its temporary files show
-        kills.add(killWhen(resume, "finishing: the last checkpoint written, the model being published", 0, () -> exists(root, "." + ModelStore.MODEL + ".tmp-")
+        kills.add(killWhen(resume, "finishing: the last checkpoint written, the model being published", 0,
+                () -> exists(root, "." + ModelStore.MODEL + ".tmp-")
                 || exists(root, "." + ModelStore.SUCCESS + ".tmp-")
                 || fsExists(new org.apache.hadoop.fs.Path(checkpoints, "epoch-0003"))));
         assertWhole(root);

@@ -92,7 +92,7 @@ class HtmlReportTest {
     }
 
     private Document page(String dir) throws Exception {
-        return Jsoup.parse(text(dir, HtmlReport.FILE));
+        return Jsoup.parse(text(dir, dir.equals(evaluation) ? EvaluationFile.PAGE : HtmlReport.FILE));
     }
 
     /** The chart's container and the JSON it is drawn from. */
