@@ -99,6 +99,27 @@ class RunLockTest {
         }
     }
 
+    @Test
+    void aRunWhoseLockWasTakenFromItStopsBeforeItsNextWrite() throws Exception {
+        Path root = new Path(hdfs.uri("/models/lost"));
+        try (RunLock held = RunLock.acquire(fs, root, Duration.ofMillis(100))) {
+            held.assertHeld();
+            fs.delete(held.path(), false); // as a run that found it stale would, after this one paused too long
+            long deadline = System.currentTimeMillis() + 10_000;
+            OutputException lost = null;
+            while (lost == null && System.currentTimeMillis() < deadline) {
+                try {
+                    held.assertHeld();
+                    Thread.sleep(50);
+                } catch (OutputException e) {
+                    lost = e;
+                }
+            }
+            assertTrue(lost != null && lost.getMessage().startsWith("stopping before writing to " + root),
+                    String.valueOf(lost));
+        }
+    }
+
     private static int winnersOfARace(FileSystem fs, Path root, int runs) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(runs);
