@@ -26,11 +26,6 @@ public final class ImageDecoder {
         if (image == null) {
             throw new IOException("not a readable JPEG or PNG");
         }
-        return squareRgb(image, size);
-    }
-
-    /** An image already decoded, resized as the shard cache stores it. */
-    public static byte[] squareRgb(BufferedImage image, int size) {
         return SquareImage.rgb(image, size);
     }
 }

@@ -61,8 +61,7 @@ public final class Trainer {
         int numClasses = manifest.classes().size();
         ShardBatchLoader loader = new ShardBatchLoader(sc.hadoopConfiguration(), config.model().imageSize(),
                 numClasses, config.data().meanArray(), config.data().stdArray(), config.data().horizontalFlip(),
-                t.seed(),
-                config.data().resizedCrop());
+                t.seed(), config.data().resizedCrop());
         @SuppressWarnings("rawtypes")
         TrainingMaster master = TrainingMasters.create(config, plan.workers(), plan.workersPerExecutor(),
                 sc.getConf().get("spark.driver.host", "127.0.0.1"));
