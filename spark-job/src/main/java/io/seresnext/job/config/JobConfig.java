@@ -92,7 +92,7 @@ public record JobConfig(String input, String output, String master, boolean over
                                   int workersPerExecutor, int prefetch, String controllerAddress,
                                   String networkMask, int port, int batchNormRecalibration,
                                   double residualClipping, int residualClippingEvery, boolean keepResidual,
-                                  boolean averageUpdates, boolean diagnostics) implements Serializable {
+                                  boolean replicaResync, boolean averageUpdates, boolean diagnostics) implements Serializable {
     }
 
     public record Master(MasterType type, int workers, ParameterAveraging parameterAveraging,

@@ -290,7 +290,7 @@ public final class JobConfigLoader {
                         perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), networkMask, port,
                         recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
-                        c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
+                        c.getBoolean(gs + "replica-resync"), c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
 
     private static List<Float> floats(Config c, String key) {

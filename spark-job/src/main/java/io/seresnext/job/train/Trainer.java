@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.spark.api.TrainingMaster;
@@ -151,10 +152,18 @@ public final class Trainer {
         if (config.trainingMaster().gradientSharing().keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
+        if (resyncReplicas()) {
+            listeners.add(new ReplicaResync());
+        }
         if (config.trainingMaster().gradientSharing().diagnostics()) {
             listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
         }
         return listeners;
+    }
+
+    /** Executors in their own JVMs drop updates between epochs ({@link ReplicaResync}); local mode does not. */
+    private boolean resyncReplicas() {
+        return plan.gradientSharing() && config.trainingMaster().gradientSharing().replicaResync() && !sc.isLocal();
     }
 
     /**
@@ -164,22 +173,27 @@ public final class Trainer {
     private void fitEpoch(SparkComputationGraph spark, List<String> batches, ShardBatchLoader loader, int epoch,
             TrainingState before, String group) {
         var data = sc.parallelize(batches, Math.min(batches.size(), plan.workers()));
-        EpochObservingLoader training = new EpochObservingLoader(loader);
         if (!plan.gradientSharing()) {
-            spark.fitPaths(data, training);
+            spark.fitPaths(data, new EpochObservingLoader(loader, null));
             return;
         }
+        // a copy: Spark closes an AutoCloseable broadcast value when it is destroyed (see DistributedPass)
+        Broadcast<INDArray> driverParameters = resyncReplicas() ? sc.broadcast(spark.getNetwork().params().dup())
+                : null;
         ExecutorLossGuard guard = new ExecutorLossGuard(sc.sc());
         sc.sc().addSparkListener(guard);
         guard.arm(group);
         Exception failure = null;
         try {
-            spark.fitPaths(data, training);
+            spark.fitPaths(data, new EpochObservingLoader(loader, driverParameters));
         } catch (Exception e) { // Spark's Scala code throws SparkException, a checked one, undeclared
             failure = e;
         } finally {
             guard.disarm();
             sc.sc().removeSparkListener(guard);
+            if (driverParameters != null) {
+                driverParameters.destroy();
+            }
         }
         if (guard.lostExecutor().isPresent()) {
             String resume = before.completedEpochs() == 0 ? "no epoch had finished, so nothing can be resumed: "
