@@ -19,7 +19,15 @@ public final class WriteFailure {
 
     /** What went wrong, as Main prints it (exit status 1): {@code what} and {@code path} say what was being written. */
     public static OutputException explain(String what, Path path, IOException e) {
-        return new OutputException("cannot write " + what + " " + path + ": " + reason(e) + " (" + e + ")", e);
+        return new OutputException("cannot write " + what + " " + path + ": " + reason(e) + " (" + firstLine(e)
+                + ")", e);
+    }
+
+    /** An exception from the NameNode carries the server's stack trace in its message: the user needs line one. */
+    static String firstLine(Throwable e) {
+        String text = e.toString().strip();
+        int end = text.indexOf('\n');
+        return end < 0 ? text : text.substring(0, end).strip();
     }
 
     static String reason(Throwable e) {
