@@ -96,10 +96,13 @@ class ShardCacheTest {
     }
 
     @Test
-    void aShardWithFlippedBytesIsNamedInAWarningAndTheCacheIsRebuilt() throws Exception {
+    void aShardWithFlippedBytesIsNamedInAWarningAndOnlyTheCacheIsRebuilt() throws Exception {
         JobConfig config = dataset("flipped");
         ShardManifest built = TrainJob.prepare(spark, config);
         Path dir = local(built);
+        // another cache beside it (another stored size, or an older format) is not this run's to touch
+        Path neighbour = Files.writeString(Files.createDirectories(dir.resolveSibling("v1-other")).resolve("kept"),
+                "another cache");
         ShardManifest.Shard victim = built.shards(ImageFolderIndex.TRAIN).get(1);
         Path shard = dir.resolve(victim.name());
         byte[] bytes = Files.readAllBytes(shard);
@@ -133,5 +136,6 @@ class ShardCacheTest {
                 .findFirst().orElseThrow();
         assertEquals(again.crc32c(), crc32c(shard), "the shard was rewritten");
         assertNotEquals(damagedCrc, again.crc32c(), "and no longer holds the flipped bytes");
+        assertEquals("another cache", Files.readString(neighbour), "nothing outside the damaged cache was touched");
     }
 }
