@@ -160,7 +160,12 @@ public final class ModelStore {
     public void publish(ComputationGraph network, TrainingState state, Preprocessing preprocessing,
                         byte[] reportHtml) throws IOException {
         assertStillHeld();
-        fs.delete(new Path(root, SUCCESS), false);
+        Path success = new Path(root, SUCCESS);
+        try {
+            fs.delete(success, false);
+        } catch (IOException e) { // the first write of a publish: an output made read-only fails here
+            throw WriteFailure.explain("the success marker", success, e);
+        }
         StringBuilder digests = new StringBuilder();
         digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
         byte[] labels = (String.join("\n", state.classes()) + "\n").getBytes(StandardCharsets.UTF_8);
