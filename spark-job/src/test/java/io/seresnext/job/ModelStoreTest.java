@@ -1,6 +1,8 @@
 package io.seresnext.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,6 +30,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
+import org.apache.hadoop.hdfs.protocol.HdfsConstants;
+import org.apache.hadoop.security.UserGroupInformation;
+import java.security.PrivilegedExceptionAction;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -188,5 +195,54 @@ class ModelStoreTest {
         OutputException e = assertThrows(OutputException.class, store::latestCheckpoint);
         assertTrue(e.getMessage().contains("epoch-0001") && e.getMessage().contains("epoch-0002")
                 && e.getMessage().contains("corrupt"), e.getMessage());
+    }
+
+    @Test
+    void aPublishOverTheQuotaFailsNamingTheFileAndKeepsTheEarlierModel() throws Exception {
+        Configuration conf = new Configuration();
+        ModelStore store = new ModelStore(hdfs.uri("/models/over-quota"), conf);
+        store.startRun(false);
+        store.publish(tinyNetwork(1), state(1), PREPROCESSING);
+        DistributedFileSystem fs = (DistributedFileSystem) hdfs.fileSystem();
+        Path root = store.root();
+        Path model = new Path(root, ModelStore.MODEL);
+        byte[] earlier = fs.open(model).readAllBytes();
+        fs.setQuota(root, HdfsConstants.QUOTA_DONT_SET, fs.getContentSummary(root).getSpaceConsumed());
+
+        OutputException e = assertThrows(OutputException.class,
+                () -> store.publish(tinyNetwork(2), state(2), PREPROCESSING));
+        assertTrue(e.getMessage().contains(model.toString()) && e.getMessage().contains("over its quota"),
+                e.getMessage());
+        assertArrayEquals(earlier, fs.open(model).readAllBytes(), "the earlier model is intact");
+        assertFalse(fs.exists(new Path(root, ModelStore.SUCCESS)), "the failed publish is not taken for a model");
+        assertEquals(List.of(), Arrays.stream(fs.listStatus(root)).map(s -> s.getPath().getName())
+                .filter(n -> n.startsWith(".")).toList(), "no temporary file left");
+    }
+
+    @Test
+    void aCheckpointIntoAnOutputMadeReadOnlyFailsNamingItAndLeavesTheEarlierOne() throws Exception {
+        FileSystem admin = hdfs.fileSystem();
+        Path root = new Path(hdfs.uri("/models/read-only"));
+        admin.mkdirs(root);
+        admin.setOwner(root, "alice", "users");
+        // permissions bind every user but the NameNode's own (the test's), so the run is alice's
+        UserGroupInformation alice = UserGroupInformation.createUserForTesting("alice", new String[] {"users"});
+        ModelStore store = alice.doAs((PrivilegedExceptionAction<ModelStore>) () -> {
+            ModelStore s = new ModelStore(root.toString(), new Configuration());
+            s.startRun(false);
+            s.checkpoint(tinyNetwork(3), state(1), 3);
+            return s;
+        });
+        admin.setPermission(root, new FsPermission((short) 0555));
+        admin.setPermission(new Path(root, ModelStore.CHECKPOINTS), new FsPermission((short) 0555));
+
+        OutputException e = assertThrows(OutputException.class, () -> alice.doAs(
+                (PrivilegedExceptionAction<Path>) () -> store.checkpoint(tinyNetwork(4), state(2), 3)));
+        assertTrue(e.getMessage().contains(root + "/checkpoints/epoch-0002")
+                && e.getMessage().contains("permission denied"), e.getMessage());
+        List<Path> left = alice.doAs((PrivilegedExceptionAction<List<Path>>) store::checkpoints);
+        assertEquals(List.of("epoch-0001"), left.stream().map(Path::getName).toList());
+        assertEquals(1, alice.doAs((PrivilegedExceptionAction<Integer>) () ->
+                store.latestCheckpoint().orElseThrow().state().completedEpochs()), "and it reads back whole");
     }
 }

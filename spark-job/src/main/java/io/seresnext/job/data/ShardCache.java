@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -35,9 +38,9 @@ public final class ShardCache {
     static final String MANIFEST = "_MANIFEST.json";
     private static final int BAD_EXAMPLES = 5;
 
-    /** What one shard-writing task produced. */
-    public record ShardResult(String split, String name, int count, int bad, List<String> badExamples)
-            implements Serializable {
+    /** What one shard-writing task produced: the shard's records, length and CRC32C, and the files it skipped. */
+    public record ShardResult(String split, String name, int count, long bytes, String crc32c, int bad,
+                              List<String> badExamples) implements Serializable {
     }
 
     private ShardCache() {
@@ -54,13 +57,15 @@ public final class ShardCache {
         Path manifestPath = new Path(dir, MANIFEST);
         try {
             if (fs.exists(manifestPath)) {
-                ShardManifest cached = read(fs, manifestPath);
-                log.info("Reusing the shard cache {} ({} training, {} validation images)", dir,
-                        cached.count(ImageFolderIndex.TRAIN), cached.count(ImageFolderIndex.VAL));
-                return cached;
+                ShardManifest cached = verified(spark, fs, dir, manifestPath);
+                if (cached != null) {
+                    log.info("Reusing the shard cache {} ({} training, {} validation images)", dir,
+                            cached.count(ImageFolderIndex.TRAIN), cached.count(ImageFolderIndex.VAL));
+                    return cached;
+                }
             }
             if (fs.exists(dir)) {
-                fs.delete(dir, true); // an earlier build that did not finish
+                fs.delete(dir, true); // an earlier build that did not finish, or a damaged one
             }
             fs.mkdirs(new Path(dir, "_tmp"));
         } catch (IOException e) {
@@ -83,7 +88,7 @@ public final class ShardCache {
             log.warn("Skipped {} of {} files that are not readable images, e.g. {}", bad, total, examples);
         }
         List<ShardManifest.Shard> shards = results.stream().filter(r -> r.count() > 0)
-                .map(r -> new ShardManifest.Shard(r.split(), r.name(), r.count())).toList();
+                .map(r -> new ShardManifest.Shard(r.split(), r.name(), r.count(), r.bytes(), r.crc32c())).toList();
         ShardManifest manifest = new ShardManifest(dir.toString(), fingerprint, listing.root(), listing.classes(),
                 options.storedSize(), bad, examples, shards);
         try {
@@ -101,6 +106,29 @@ public final class ShardCache {
         log.info("Built the shard cache {}: {} training, {} validation images", dir,
                 manifest.count(ImageFolderIndex.TRAIN), manifest.count(ImageFolderIndex.VAL));
         return manifest;
+    }
+
+    /**
+     * The cache's manifest when every shard it lists is whole; null, after a warning naming what is damaged, when
+     * the cache has to be rebuilt. Nothing outside the cache directory is touched either way.
+     */
+    private static ShardManifest verified(SparkSession spark, FileSystem fs, Path dir, Path manifestPath)
+            throws IOException {
+        ShardManifest cached;
+        try {
+            cached = read(fs, manifestPath);
+        } catch (IOException e) { // a damaged manifest: Jackson's parse errors are IOExceptions
+            log.warn("The shard cache manifest {} is unreadable ({}); rebuilding the cache", manifestPath,
+                    e.getMessage());
+            return null;
+        }
+        List<String> damaged = ShardVerifier.damaged(spark, fs, dir, cached);
+        if (damaged.isEmpty()) {
+            return cached;
+        }
+        log.warn("The shard cache {} is damaged; rebuilding it. {} of {} shards failed their check: {}", dir,
+                damaged.size(), cached.shards().size(), damaged);
+        return null;
     }
 
     static ShardManifest read(FileSystem fs, Path manifest) throws IOException {
@@ -152,7 +180,10 @@ public final class ShardCache {
         int count = 0;
         int bad = 0;
         List<String> badExamples = new ArrayList<>();
-        try (DataOutputStream out = new DataOutputStream(fs.create(tmp, true))) {
+        CRC32C crc = new CRC32C(); // of the bytes as written: the reuse check compares the file against it
+        long bytes;
+        try (FSDataOutputStream file = fs.create(tmp, true);
+             DataOutputStream out = new DataOutputStream(new CheckedOutputStream(file, crc))) {
             ShardFormat.writeHeader(out, size);
             while (rows.hasNext()) {
                 Row row = rows.next();
@@ -170,6 +201,8 @@ public final class ShardCache {
                 ShardFormat.writeRecord(out, row.getInt(2), pixels);
                 count++;
             }
+            out.flush();
+            bytes = file.getPos();
         }
         if (fs.exists(target)) {
             fs.delete(target, false); // left by a failed attempt of this task
@@ -177,6 +210,6 @@ public final class ShardCache {
         if (!fs.rename(tmp, target)) {
             throw new IOException("rename " + tmp + " -> " + target + " failed");
         }
-        return new ShardResult(split, name, count, bad, badExamples);
+        return new ShardResult(split, name, count, bytes, ShardVerifier.hex(crc), bad, badExamples);
     }
 }

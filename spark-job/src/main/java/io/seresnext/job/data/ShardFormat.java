@@ -13,7 +13,8 @@ import java.io.InputStream;
 public final class ShardFormat {
 
     static final long MAGIC = 0x5352585348524431L; // "SRXSHRD1"
-    static final int VERSION = 1;
+    /** 2: the manifest records each shard's length and CRC32C; caches of version 1 are rebuilt (new fingerprint). */
+    static final int VERSION = 2;
     public static final int HEADER_BYTES = 32;
     public static final int CHANNELS = 3;
 

@@ -8,7 +8,11 @@ public record ShardManifest(String directory, String fingerprint, String source,
                             int storedSize, long skippedFiles, List<String> skippedExamples, List<Shard> shards)
         implements Serializable {
 
-    public record Shard(String split, String name, int count) implements Serializable {
+    /**
+     * One shard file: its records, its length in bytes and the CRC32C of its bytes (8 hex digits), computed while
+     * it was written.
+     */
+    public record Shard(String split, String name, int count, long bytes, String crc32c) implements Serializable {
     }
 
     public List<Shard> shards(String split) {

@@ -38,7 +38,7 @@ public final class AtomicFiles {
         FileSystem out = writable(fs);
         Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
-            try (OutputStream stream = out.create(tmp, true)) {
+            try (OutputStream stream = create(out, tmp)) {
                 writer.write(stream);
             }
             replace(out, tmp, target);
@@ -50,6 +50,11 @@ public final class AtomicFiles {
             }
             throw e;
         }
+    }
+
+    /** A new file (replacing any), through a stream whose failures survive try-with-resources. */
+    public static OutputStream create(FileSystem fs, Path path) throws IOException {
+        return new RethrowSafeOutputStream(fs.create(path, true));
     }
 
     static void replace(FileSystem fs, Path source, Path target) throws IOException {

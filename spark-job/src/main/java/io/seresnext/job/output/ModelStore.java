@@ -160,7 +160,12 @@ public final class ModelStore {
     public void publish(ComputationGraph network, TrainingState state, Preprocessing preprocessing,
                         byte[] reportHtml) throws IOException {
         assertStillHeld();
-        fs.delete(new Path(root, SUCCESS), false);
+        Path success = new Path(root, SUCCESS);
+        try {
+            fs.delete(success, false);
+        } catch (IOException e) { // the first write of a publish: an output made read-only fails here
+            throw WriteFailure.explain("the success marker", success, e);
+        }
         StringBuilder digests = new StringBuilder();
         digests.append(Checksums.line(writeModel(new Path(root, MODEL), network), MODEL));
         byte[] labels = (String.join("\n", state.classes()) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -173,10 +178,9 @@ public final class ModelStore {
         digests.append(Checksums.line(writeDigested(new Path(root, PREPROCESSING), out -> out.write(prep)),
                 PREPROCESSING));
         if (reportHtml != null) {
-            AtomicFiles.write(fs, new Path(root, REPORT), out -> out.write(reportHtml));
+            atomically(new Path(root, REPORT), out -> out.write(reportHtml));
         }
-        AtomicFiles.write(fs, new Path(root, SUCCESS), out -> out.write(digests.toString()
-                .getBytes(StandardCharsets.UTF_8)));
+        atomically(new Path(root, SUCCESS), out -> out.write(digests.toString().getBytes(StandardCharsets.UTF_8)));
         log.info("Published the model to {}", new Path(root, MODEL));
     }
 
@@ -187,8 +191,20 @@ public final class ModelStore {
 
     private String writeDigested(Path target, AtomicFiles.Writer writer) throws IOException {
         MessageDigest digest = Checksums.sha256();
-        AtomicFiles.write(fs, target, out -> writer.write(new DigestOutputStream(out, digest)));
+        atomically(target, out -> writer.write(new DigestOutputStream(out, digest)));
         return Checksums.hex(digest);
+    }
+
+    /**
+     * One published file, all or nothing; a failure (a full disk, a quota, a permission) names the file. The
+     * success marker was removed first, so a publish that stops here is never taken for a finished model.
+     */
+    private void atomically(Path target, AtomicFiles.Writer writer) {
+        try {
+            AtomicFiles.write(fs, target, writer);
+        } catch (IOException e) {
+            throw WriteFailure.explain("the published file", target, e);
+        }
     }
 
     /** A checkpoint directory for the epoch just finished; keeps the newest {@code keep}. */
@@ -198,26 +214,46 @@ public final class ModelStore {
         Path finished = new Path(dir, checkpointName(state.completedEpochs()));
         Path tmp = new Path(dir, "_tmp-" + finished.getName() + "-" + UUID.randomUUID());
         FileSystem out = AtomicFiles.writable(fs);
-        out.mkdirs(tmp);
-        MessageDigest digest = Checksums.sha256();
-        try (var stream = out.create(new Path(tmp, MODEL), true)) {
-            ModelSerializer.writeModel(network, new DigestOutputStream(stream, digest), true);
+        try {
+            writeCheckpoint(out, tmp, network, state);
+            if (out.exists(finished)) {
+                out.delete(finished, true); // from an interrupted run that got this far before
+            }
+            AtomicFiles.moveDirectory(out, tmp, finished);
+        } catch (IOException e) {
+            deleteQuietly(out, tmp); // a part of a checkpoint is never read, but it holds space a full disk lacks
+            throw WriteFailure.explain("the checkpoint", finished, e);
         }
-        try (OutputStream stream = out.create(new Path(tmp, MODEL_SHA256), true)) {
-            stream.write(Checksums.line(Checksums.hex(digest), MODEL).getBytes(StandardCharsets.UTF_8));
-        }
-        try (OutputStream stream = out.create(new Path(tmp, STATE), true)) {
-            JSON.writeValue(stream, state);
-        }
-        if (out.exists(finished)) {
-            out.delete(finished, true); // from an interrupted run that got this far before
-        }
-        AtomicFiles.moveDirectory(out, tmp, finished);
         List<Path> all = checkpoints();
         for (int i = 0; i < all.size() - keep; i++) {
             out.delete(all.get(i), true);
         }
         return finished;
+    }
+
+    private static void writeCheckpoint(FileSystem out, Path tmp, ComputationGraph network, TrainingState state)
+            throws IOException {
+        out.mkdirs(tmp);
+        MessageDigest digest = Checksums.sha256();
+        try (OutputStream stream = AtomicFiles.create(out, new Path(tmp, MODEL))) {
+            ModelSerializer.writeModel(network, new DigestOutputStream(stream, digest), true);
+        }
+        try (OutputStream stream = AtomicFiles.create(out, new Path(tmp, MODEL_SHA256))) {
+            stream.write(Checksums.line(Checksums.hex(digest), MODEL).getBytes(StandardCharsets.UTF_8));
+        }
+        try (OutputStream stream = AtomicFiles.create(out, new Path(tmp, STATE))) {
+            JSON.writeValue(stream, state);
+        }
+    }
+
+    private static void deleteQuietly(FileSystem fs, Path path) {
+        try {
+            if (fs.exists(path)) {
+                fs.delete(path, true);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("Could not remove the unfinished {}: {}", path, e.toString());
+        }
     }
 
     static String checkpointName(int epoch) {

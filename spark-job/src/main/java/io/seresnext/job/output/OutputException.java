@@ -5,4 +5,8 @@ public final class OutputException extends RuntimeException {
     public OutputException(String message) {
         super(message);
     }
+
+    public OutputException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -13,10 +13,10 @@ class BatchPlanTest {
 
     private static final ShardManifest MANIFEST = new ShardManifest("hdfs://nn:8020/cache/v1-abc", "v1-abc",
             "hdfs://nn:8020/data", List.of("a", "b"), 36, 0, List.of(), List.of(
-                    new ShardManifest.Shard("train", "train-00000.shard", 100),
-                    new ShardManifest.Shard("train", "train-00001.shard", 37),
-                    new ShardManifest.Shard("train", "train-00002.shard", 64),
-                    new ShardManifest.Shard("val", "val-00000.shard", 21)));
+                    new ShardManifest.Shard("train", "train-00000.shard", 100, 0, "00000000"),
+                    new ShardManifest.Shard("train", "train-00001.shard", 37, 0, "00000000"),
+                    new ShardManifest.Shard("train", "train-00002.shard", 64, 0, "00000000"),
+                    new ShardManifest.Shard("val", "val-00000.shard", 21, 0, "00000000")));
 
     private static Set<String> images(List<String> descriptors) {
         Set<String> seen = new HashSet<>();

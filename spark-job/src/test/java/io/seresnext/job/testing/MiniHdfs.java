@@ -18,6 +18,8 @@ public final class MiniHdfs implements AutoCloseable {
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
         // closing a file waits for the DataNode's block report, polling from 400 ms: most small files wait that long
         conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 10);
+        // and doubles each retry: 5 (the default) give up after 0.3 s, too soon on a loaded machine; 11 wait 20 s
+        conf.setInt("dfs.client.block.write.locateFollowingBlock.retries", 11);
         cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
         cluster.waitActive();
     }
