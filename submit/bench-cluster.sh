@@ -12,12 +12,5 @@
 # builds both, and this script runs it when either is missing or older than the sources.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-source submit/lib/build.sh
-build_if_stale "$root" tests spark-job/target/spark-job-cluster.jar spark-job/target/test-classpath.txt \
-  spark-job/target/test-classes
-mapfile -t java17 < <(grep -v '^#' conf/java17-options)
-exec java -Xmx2g "${java17[@]}" -Dseresnext.root="$root" -Dseresnext.java17.options="$root/conf/java17-options" \
-  -Dlog4j.configurationFile="$root/conf/log4j2.properties" \
-  -cp "spark-job/target/test-classes:spark-job/target/classes:$(cat spark-job/target/test-classpath.txt)" \
-  io.seresnext.job.bench.ClusterBenchmark "$@"
+source "$root/submit/lib/harness.sh"
+run_harness "$root" io.seresnext.job.bench.ClusterBenchmark "$@"

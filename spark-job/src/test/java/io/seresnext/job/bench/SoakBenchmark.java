@@ -1,0 +1,147 @@
+package io.seresnext.job.bench;
+
+import io.seresnext.job.data.DemoDataset;
+import io.seresnext.job.testing.ClusterRuns;
+import io.seresnext.job.testing.StandaloneCluster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The soak: the tiny model trained for many epochs under parameter averaging on a standalone cluster of two
+ * executor JVMs on this machine, one executor killed (SIGKILL) every few epochs. Prints the driver's and each
+ * executor's resident memory when each epoch ends, the kills, and how the run ended. Run by submit/soak.sh; a
+ * command that prints figures, not a test.
+ */
+public final class SoakBenchmark {
+
+    private static final Path ROOT = Path.of(System.getProperty("seresnext.root", ".")).toAbsolutePath().normalize();
+    private static final Pattern EPOCH_LINE = Pattern.compile("epoch (\\d+)/(\\d+): ");
+
+    record Sample(int epoch, long driverMb, List<String> executorsMb, String event) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = new HashMap<>(Map.of("--epochs", "30", "--kill-every", "5"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!o.containsKey(args[i])) {
+                throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + o.keySet());
+            }
+            o.put(args[i], args[i + 1]);
+        }
+        int epochs = Integer.parseInt(o.get("--epochs"));
+        int killEvery = Integer.parseInt(o.get("--kill-every"));
+        Path work = Files.createTempDirectory("soak");
+        System.out.println("work directory: " + work);
+        String input = work.resolve("shapes").toUri().toString();
+        DemoDataset.write(input, new Configuration(), 3, 40, 10, 1);
+        String output = work.resolve("out").toUri().toString();
+
+        try (StandaloneCluster cluster = new StandaloneCluster(1, "3g", List.of(List.of(), List.of()))) {
+            Path props = work.resolve("cluster.properties");
+            List<String> lines = new ArrayList<>(List.of("spark.driver.host=127.0.0.1",
+                    "spark.driver.bindAddress=127.0.0.1", "spark.executor.memory=1g", "spark.executor.cores=1",
+                    "spark.cores.max=2", "spark.driver.memory=1g", "spark.ui.enabled=false",
+                    "spark.executorEnv.OMP_NUM_THREADS=1"));
+            lines.addAll(ClusterRuns.MEMORY_CAPS);
+            Files.writeString(props, String.join("\n", lines) + "\n");
+            List<String> job = new ArrayList<>(ClusterRuns.tinyJob(input, output, "parameter-averaging"));
+            job.set(job.indexOf("--epochs") + 1, String.valueOf(epochs));
+            Map<String, String> env = new HashMap<>(cluster.environment());
+            env.put("SPARK_MASTER", cluster.masterUrl());
+            env.put("SPARK_PROPERTIES", props.toString());
+            Path log = work.resolve("train.log");
+            Process run = ClusterRuns.start(ROOT.resolve("submit/standalone.sh"), job, env, log);
+
+            List<Sample> samples = new ArrayList<>();
+            int seen = 0;
+            int kills = 0;
+            long deadline = System.nanoTime() + 3600L * 1_000_000_000L;
+            while (run.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                for (int epoch : newEpochs(log, seen)) {
+                    seen = epoch;
+                    String event = "";
+                    if (epoch % killEvery == 0 && epoch < epochs) {
+                        int worker = kills++ % 2;
+                        event = cluster.killExecutorOf(worker) ? "executor of worker " + worker + " killed"
+                                : "no executor on worker " + worker + " to kill";
+                    }
+                    samples.add(new Sample(epoch, driverRssMb(run), executorRssMb(cluster.home()), event));
+                }
+            }
+            if (run.isAlive()) {
+                run.destroyForcibly();
+            }
+            int status = run.waitFor();
+            System.out.println();
+            System.out.println("| epoch | driver RSS (MB) | executors' RSS (MB) | event |");
+            System.out.println("| --- | --- | --- | --- |");
+            for (Sample s : samples) {
+                System.out.printf(Locale.ROOT, "| %d | %d | %s | %s |%n", s.epoch(), s.driverMb(),
+                        String.join(", ", s.executorsMb()), s.event());
+            }
+            boolean published = Files.exists(work.resolve("out").resolve("_SUCCESS"));
+            System.out.printf(Locale.ROOT, "%nexit status %d, %d of %d epochs, %d executors killed, model %s%n",
+                    status, seen, epochs, kills, published ? "published" : "NOT published");
+            System.out.println("logs: " + work);
+        }
+    }
+
+    /** Epochs whose end the driver has logged since {@code seen}. */
+    private static List<Integer> newEpochs(Path log, int seen) throws IOException {
+        List<Integer> epochs = new ArrayList<>();
+        if (!Files.exists(log)) {
+            return epochs;
+        }
+        Matcher m = EPOCH_LINE.matcher(Files.readString(log));
+        while (m.find()) {
+            int epoch = Integer.parseInt(m.group(1));
+            if (epoch > seen && !epochs.contains(epoch)) {
+                epochs.add(epoch);
+            }
+        }
+        return epochs;
+    }
+
+    /** The driver is the JVM running SparkSubmit under the launcher (client deploy mode). */
+    private static long driverRssMb(Process launcher) {
+        Optional<ProcessHandle> driver = java.util.stream.Stream.concat(java.util.stream.Stream.of(
+                        launcher.toHandle()), launcher.toHandle().descendants())
+                .filter(h -> h.info().commandLine().orElse("").contains("org.apache.spark.deploy.SparkSubmit"))
+                .findFirst();
+        return driver.map(h -> rssMb(h.pid())).orElse(-1L);
+    }
+
+    /** Every executor JVM of this cluster, by process id. */
+    private static List<String> executorRssMb(Path clusterHome) {
+        return ProcessHandle.allProcesses()
+                .filter(h -> {
+                    String cmd = h.info().commandLine().orElse("");
+                    return cmd.contains("CoarseGrainedExecutorBackend") && cmd.contains(clusterHome.toString());
+                })
+                .map(h -> h.pid() + ": " + rssMb(h.pid())).sorted().toList();
+    }
+
+    private static long rssMb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1; // the process ended between listing and reading
+        }
+        return -1;
+    }
+}
