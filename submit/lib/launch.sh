@@ -15,7 +15,8 @@ source "$root/submit/lib/build.sh"
 secret_file() {
   local file="${SPARK_AUTH_SECRET_FILE:-}"
   if [[ -z "$file" ]]; then
-    echo "launch: spark.authenticate is on: set SPARK_AUTH_SECRET_FILE to the cluster's secret file (README, Security)" >&2
+    echo "launch: spark.authenticate is on: set SPARK_AUTH_SECRET_FILE to the cluster's secret file" \
+      "(README, Security)" >&2
     return 2
   fi
   if [[ ! -f "$file" || ! -r "$file" ]]; then
