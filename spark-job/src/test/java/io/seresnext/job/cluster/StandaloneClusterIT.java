@@ -276,8 +276,8 @@ class StandaloneClusterIT {
     /**
      * A client without the cluster's secret is refused by the Master: spark-submit with Spark's authentication off,
      * in standalone cluster deploy mode (its client exits with the Master's answer, where client mode would retry for
-     * a minute). The message is the Master's own refusal; a Master without authentication would take the driver and
-     * the client would exit 0.
+     * a minute). The message is the Master's refusal (its authentication handler's), which a Master without
+     * authentication never sends.
      */
     @Test
     void aClientWithoutTheSecretIsRefusedByTheMaster() throws Exception {
