@@ -22,10 +22,26 @@ class LaunchScriptsTest {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().remove("SPARK_MASTER");
         pb.environment().remove("SPARK_PROPERTIES");
+        pb.environment().remove("SPARK_AUTH_SECRET_FILE");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Run(p.waitFor(), out);
+    }
+
+    private static final String SECRET = "the-clusters-secret-7f3a";
+
+    /** A standalone cluster's secret file as README's Security section describes it (mode 600). */
+    private static Path secretFile(Path dir, String content, String permissions) throws Exception {
+        Path file = dir.resolve("auth.properties");
+        java.nio.file.Files.writeString(file, content);
+        java.nio.file.Files.setPosixFilePermissions(file,
+                java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
+        return file;
+    }
+
+    private static Path secretFile(Path dir) throws Exception {
+        return secretFile(dir, "spark.authenticate=true\nspark.authenticate.secret=" + SECRET + "\n", "rw-------");
     }
 
     @Test
@@ -41,10 +57,58 @@ class LaunchScriptsTest {
                 "spark.executor.memoryOverhead=12g", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
                 "SystemClockTimeSource", "aeron.publication.unblock.timeout=60000000000",
                 "org.bytedeco.javacpp.maxphysicalbytes=16G", "-Dlog4j.configurationFile=log4j2.properties",
+                "--conf spark.authenticate=true", "--conf spark.network.crypto.enabled=true",
+                "--conf spark.io.encryption.enabled=true",
                 "spark-job-cluster.jar train --input hdfs:///in --epochs 3")) {
             assertTrue(c.contains(expected), "missing " + expected + " in\n" + c);
         }
         assertTrue(!c.contains("--dry-run"), "--dry-run is the script's, not the job's");
+        // YARN makes each application's secret: no secret file asked for or passed
+        assertTrue(!c.contains("--properties-file") && !c.contains("spark.authenticate.secret"), c);
+    }
+
+    @Test
+    void standaloneAuthenticatesWithTheSecretFileItNamesButNeverShows(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path secret = secretFile(dir);
+        Run r = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_AUTH_SECRET_FILE",
+                secret.toString()), "--dry-run", "train", "--input", "hdfs:///in");
+        assertEquals(0, r.status(), r.output());
+        for (String expected : List.of("--properties-file " + secret, "--conf spark.authenticate=true",
+                "--conf spark.network.crypto.enabled=true", "--conf spark.io.encryption.enabled=true")) {
+            assertTrue(r.output().contains(expected), "missing " + expected + " in\n" + r.output());
+        }
+        assertTrue(!r.output().contains(SECRET), "the secret itself is on the command line:\n" + r.output());
+    }
+
+    @Test
+    void standaloneWithAuthenticationRefusesAMissingOpenOrSecretlessFile(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Run unset = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077"), "--dry-run", "train");
+        assertEquals(2, unset.status(), unset.output());
+        assertTrue(unset.output().contains("set SPARK_AUTH_SECRET_FILE"), unset.output());
+
+        Path absent = dir.resolve("nope.properties");
+        Run missing = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_AUTH_SECRET_FILE",
+                absent.toString()), "--dry-run", "train");
+        assertEquals(2, missing.status(), missing.output());
+        assertTrue(missing.output().contains("SPARK_AUTH_SECRET_FILE '" + absent + "' is not a readable file"),
+                missing.output());
+
+        Path open = secretFile(dir, "spark.authenticate.secret=" + SECRET + "\n", "rw-r--r--");
+        Run readable = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_AUTH_SECRET_FILE",
+                open.toString()), "--dry-run", "train");
+        assertEquals(2, readable.status(), readable.output());
+        assertTrue(readable.output().contains("is readable by others: chmod 600 it"), readable.output());
+
+        Path empty = secretFile(dir, "spark.authenticate=true\n", "rw-------");
+        Run secretless = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_AUTH_SECRET_FILE",
+                empty.toString()), "--dry-run", "train");
+        assertEquals(2, secretless.status(), secretless.output());
+        assertTrue(secretless.output().contains("has no spark.authenticate.secret line"), secretless.output());
+        for (Run refused : List.of(unset, missing, readable, secretless)) {
+            assertTrue(!refused.output().contains("spark-submit"), "refused before any command:\n" + refused.output());
+        }
     }
 
     @Test
@@ -53,10 +117,11 @@ class LaunchScriptsTest {
         Run missing = script("standalone.sh", Map.of(), "--dry-run", "train");
         assertTrue(missing.status() != 0 && missing.output().contains("SPARK_MASTER"), missing.output());
 
+        String secret = secretFile(dir).toString();
         Path extra = dir.resolve("site.properties");
         java.nio.file.Files.writeString(extra, "spark.executor.memory=30g\n# a comment\n");
         Run r = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_PROPERTIES",
-                extra.toString()), "--dry-run", "prepare", "--input", "hdfs:///in");
+                extra.toString(), "SPARK_AUTH_SECRET_FILE", secret), "--dry-run", "prepare", "--input", "hdfs:///in");
         assertEquals(0, r.status(), r.output());
         assertTrue(r.output().contains("--master spark://m:7077 --deploy-mode client"), r.output());
         int standard = r.output().indexOf("spark.executor.memory=6g");
@@ -67,13 +132,14 @@ class LaunchScriptsTest {
         Path spaced = java.nio.file.Files.createDirectories(dir.resolve("site conf")).resolve("more.properties");
         java.nio.file.Files.writeString(spaced, "spark.executor.memory=40g\n");
         Run two = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_PROPERTIES",
-                extra + ":" + spaced), "--dry-run", "prepare", "--input", "hdfs:///in");
+                extra + ":" + spaced, "SPARK_AUTH_SECRET_FILE", secret), "--dry-run", "prepare", "--input", "hdfs:///in");
         assertEquals(0, two.status(), two.output());
         assertTrue(two.output().indexOf("spark.executor.memory=40g") > two.output().indexOf(
                 "spark.executor.memory=30g"), two.output());
 
         Run absent = script("standalone.sh", Map.of("SPARK_MASTER", "spark://m:7077", "SPARK_PROPERTIES",
-                dir.resolve("nope.properties").toString()), "--dry-run", "prepare", "--input", "hdfs:///in");
+                dir.resolve("nope.properties").toString(), "SPARK_AUTH_SECRET_FILE", secret), "--dry-run", "prepare",
+                "--input", "hdfs:///in");
         assertEquals(2, absent.status(), absent.output());
         assertTrue(absent.output().contains("nope.properties"), absent.output());
     }

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The cluster jar, launched with submit/standalone.sh (spark-submit with the project's conf/) on a real standalone
  * cluster (a Master and two Workers, each with an executor JVM of its own), input and output on HDFS: each training
- * master trains across both executor JVMs and publishes the model.
+ * master trains across both executor JVMs and publishes the model. Spark's authentication and RPC encryption are on
+ * throughout, as the shipped presets set them (StandaloneCluster).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StandaloneClusterIT {
@@ -270,6 +271,26 @@ class StandaloneClusterIT {
         assertEquals(0, status, tail);
         assertTrue(tail.contains("Final validation accuracy after epoch 4"), tail);
         assertTrue(hdfs.fileSystem().exists(new org.apache.hadoop.fs.Path(run.output(), ModelStore.SUCCESS)), tail);
+    }
+
+    /**
+     * A client without the cluster's secret is refused by the Master: spark-submit with Spark's authentication off,
+     * in standalone cluster deploy mode (its client exits with the Master's answer, where client mode would retry for
+     * a minute). The message is the Master's refusal (its authentication handler's), which a Master without
+     * authentication never sends.
+     */
+    @Test
+    void aClientWithoutTheSecretIsRefusedByTheMaster() throws Exception {
+        Path log = cluster.home().resolve("submit-without-secret.log");
+        Map<String, String> env = new HashMap<>(cluster.environment());
+        env.remove("SPARK_AUTH_SECRET_FILE");
+        Process client = ClusterRuns.start(cluster.home().resolve("bin/spark-submit"), List.of("--master",
+                cluster.masterUrl(), "--deploy-mode", "cluster", "--class", "io.seresnext.job.Main",
+                Path.of("target/spark-job-cluster.jar").toAbsolutePath().toString(), "models"), env, log);
+        int status = ClusterRuns.await(client, log, 120);
+        String output = Files.readString(log);
+        assertEquals(1, status, output);
+        assertTrue(output.contains("Expected SaslMessage, received something else"), output);
     }
 
     @Test

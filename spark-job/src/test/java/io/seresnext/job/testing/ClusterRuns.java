@@ -47,7 +47,7 @@ public final class ClusterRuns {
                 "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8");
     }
 
-    /** Starts a launcher script (submit/*.sh) with the job's arguments, output to {@code log}. */
+    /** Starts a launcher script (submit/*.sh, or a distribution's spark-submit) with its arguments, output to {@code log}. */
     public static Process start(Path launcher, List<String> jobArgs, Map<String, String> env, Path log)
             throws IOException {
         List<String> command = new ArrayList<>(List.of("bash", launcher.toString()));
@@ -59,9 +59,14 @@ public final class ClusterRuns {
 
     /** The exit status; a run that takes over 600 s is a hang, and fails the test. */
     public static int await(Process p, Path log) throws InterruptedException {
-        if (!p.waitFor(600, TimeUnit.SECONDS)) {
+        return await(p, log, 600);
+    }
+
+    /** The exit status; a run that takes over {@code seconds} is a hang, and fails the test. */
+    public static int await(Process p, Path log, int seconds) throws InterruptedException {
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new IllegalStateException("the job did not finish in 600 s; see " + log);
+            throw new IllegalStateException("the job did not finish in " + seconds + " s; see " + log);
         }
         return p.exitValue();
     }

@@ -9,7 +9,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real Spark standalone cluster on loopback: a Master and Workers, each in its own JVM, started from a
- * {@link SparkDistribution} of the jars the project builds against.
+ * {@link SparkDistribution} of the jars the project builds against. Spark's authentication and RPC encryption are on:
+ * the Master and the Workers read the cluster's secret file as a user starts them ({@code --properties-file}), and
+ * {@link #environment()} names it to submit/standalone.sh ({@code SPARK_AUTH_SECRET_FILE}).
  */
 public final class StandaloneCluster implements AutoCloseable {
 
@@ -17,6 +19,7 @@ public final class StandaloneCluster implements AutoCloseable {
     private final int port;
     private final List<Process> processes = new ArrayList<>();
     private final List<String> javaOptions;
+    private final Path secretFile;
 
     /**
      * @param fakeGpus per Worker, the GPU addresses it offers (empty: none). On this CPU machine a fake
@@ -27,8 +30,10 @@ public final class StandaloneCluster implements AutoCloseable {
         distribution = new SparkDistribution();
         javaOptions = SparkDistribution.javaOptions();
         port = freePort();
+        secretFile = writeSecretFile(home().resolve("auth.properties"));
         start("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
-                String.valueOf(port), "--webui-port", String.valueOf(freePort())), java.util.Map.of());
+                String.valueOf(port), "--webui-port", String.valueOf(freePort()), "--properties-file",
+                secretFile.toString()), java.util.Map.of());
         for (int i = 0; i < fakeGpus.size(); i++) {
             List<String> gpus = fakeGpus.get(i);
             List<String> command = new ArrayList<>();
@@ -40,10 +45,42 @@ public final class StandaloneCluster implements AutoCloseable {
             }
             command.addAll(List.of("org.apache.spark.deploy.worker.Worker", masterUrl(), "--host",
                     "127.0.0.1", "--cores", String.valueOf(coresPerWorker), "--memory", workerMemory,
-                    "--webui-port", String.valueOf(freePort()), "--work-dir", home().resolve("work" + i).toString()));
+                    "--webui-port", String.valueOf(freePort()), "--work-dir", home().resolve("work" + i).toString(),
+                    "--properties-file", secretFile.toString()));
             start("worker" + i, command, env);
         }
-        Thread.sleep(8000); // workers register with the master
+        awaitWorkers(fakeGpus.size());
+    }
+
+    /** The secret file README's Security section asks for: Spark's properties, readable by its owner only. */
+    private static Path writeSecretFile(Path file) throws IOException {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        java.nio.file.Files.writeString(file, String.join("\n", "spark.authenticate=true",
+                "spark.network.crypto.enabled=true", "spark.authenticate.secret=" + java.util.HexFormat.of()
+                        .formatHex(secret), ""));
+        return file;
+    }
+
+    /** Until the Master has registered every Worker: with authentication, a connection's start takes seconds. */
+    private void awaitWorkers(int workers) throws IOException, InterruptedException {
+        Path log = home().resolve("master.log");
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (true) {
+            long registered = java.nio.file.Files.readAllLines(log).stream()
+                    .filter(line -> line.contains("Registering worker")).count();
+            if (registered >= workers) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                close();
+                throw new IllegalStateException(registered + " of " + workers + " Workers registered in 120 s; see "
+                        + home());
+            }
+            Thread.sleep(500);
+        }
     }
 
     public String masterUrl() {
@@ -95,13 +132,16 @@ public final class StandaloneCluster implements AutoCloseable {
         command.addAll(mainAndArgs);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(home().resolve(name + ".log").toFile());
-        pb.environment().putAll(environment());
+        pb.environment().putAll(distribution.environment());
         pb.environment().putAll(env);
         processes.add(pb.start());
     }
 
+    /** What spark-submit and submit/standalone.sh need to reach this cluster: the distribution and the secret file. */
     public java.util.Map<String, String> environment() {
-        return distribution.environment();
+        java.util.Map<String, String> env = new java.util.HashMap<>(distribution.environment());
+        env.put("SPARK_AUTH_SECRET_FILE", secretFile.toString());
+        return env;
     }
 
     private static int freePort() throws IOException {
