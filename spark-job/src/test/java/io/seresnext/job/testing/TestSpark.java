@@ -14,10 +14,11 @@ public final class TestSpark {
                 // an unreachable NameNode must fail fast, not after minutes of retries
                 .config("spark.hadoop.ipc.client.connect.max.retries", "0")
                 .config("spark.hadoop.ipc.client.connect.max.retries.on.timeouts", "0")
+                .config("spark.hadoop.dfs.client.retry.policy.enabled", "false")
                 .getOrCreate();
     }
 
-    /** As {@link #start()}, with Hadoop's client retries as a cluster's driver has them (a NameNode may come back). */
+    /** As {@link #start()}, with the HDFS client's retries as a cluster's driver has them (a NameNode may come back). */
     public static SparkSession startWithHadoopRetries() {
         return builder().getOrCreate();
     }
