@@ -39,6 +39,16 @@ public final class MiniHdfs implements AutoCloseable {
         return cluster.getFileSystem();
     }
 
+    /**
+     * A client configuration whose filesystems are the test's own: Hadoop shares one client per NameNode, made with
+     * the settings of whoever asked first, so a test of the job's client settings must not ask before the job.
+     */
+    public Configuration unsharedClientConfiguration() {
+        Configuration conf = new Configuration(cluster.getConfiguration(0));
+        conf.setBoolean("fs.hdfs.impl.disable.cache", true);
+        return conf;
+    }
+
     /** The DataNodes running now. */
     public int runningDataNodes() {
         return cluster.getDataNodes().size();
