@@ -7,6 +7,7 @@ import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.config.JobConfigLoader;
 import io.seresnext.job.data.DemoDataset;
 import io.seresnext.job.data.HadoopFiles;
+import io.seresnext.job.data.HdfsClientSettings;
 import io.seresnext.job.data.ImageFolderIndex;
 import io.seresnext.job.data.ShardCache;
 import io.seresnext.job.data.ShardManifest;
@@ -67,6 +68,7 @@ public final class TrainJob {
     public static Result run(SparkSession spark, JobConfig requested) throws IOException {
         Dl4jSystemProperties.applyDefaults();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        HdfsClientSettings.apply(hadoop); // before the first HDFS access: a NameNode restart must not hang the run
         ModelStore store = new ModelStore(requested.output(), hadoop);
         // the lock first: a second run on a held output hears who holds it (the lock leaves no empty directory)
         try (RunLock lock = store.lock()) {
