@@ -84,7 +84,7 @@ public final class SoakBenchmark {
             }
             int status = run.waitFor();
             System.out.println();
-            System.out.println("| epoch | driver RSS (MB) | executors' RSS (MB) | event |");
+            System.out.println("| epoch | driver RSS (MB) | executors' RSS (MB, Java heap committed) | event |");
             System.out.println("| --- | --- | --- | --- |");
             for (Sample s : samples) {
                 System.out.printf(Locale.ROOT, "| %d | %d | %s | %s |%n", s.epoch(), s.driverMb(),
@@ -122,14 +122,34 @@ public final class SoakBenchmark {
         return driver.map(h -> rssMb(h.pid())).orElse(-1L);
     }
 
-    /** Every executor JVM of this cluster, by process id. */
+    /** Every executor JVM of this cluster: process id, resident memory and the Java heap's committed part. */
     private static List<String> executorRssMb(Path clusterHome) {
         return ProcessHandle.allProcesses()
                 .filter(h -> {
                     String cmd = h.info().commandLine().orElse("");
                     return cmd.contains("CoarseGrainedExecutorBackend") && cmd.contains(clusterHome.toString());
                 })
-                .map(h -> h.pid() + ": " + rssMb(h.pid())).sorted().toList();
+                .map(h -> h.pid() + ": " + rssMb(h.pid()) + " (heap " + heapCommittedMb(h.pid()) + ")").sorted()
+                .toList();
+    }
+
+    private static final Pattern HEAP = Pattern.compile("heap\\s+total (\\d+)K");
+
+    /** What the JVM has committed to its Java heap (jcmd GC.heap_info), to tell heap growth from native growth. */
+    private static long heapCommittedMb(long pid) {
+        try {
+            Process jcmd = new ProcessBuilder("jcmd", String.valueOf(pid), "GC.heap_info").redirectErrorStream(true)
+                    .start();
+            String out = new String(jcmd.getInputStream().readAllBytes());
+            jcmd.waitFor();
+            Matcher m = HEAP.matcher(out);
+            return m.find() ? Long.parseLong(m.group(1)) / 1024 : -1;
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     private static long rssMb(long pid) {
