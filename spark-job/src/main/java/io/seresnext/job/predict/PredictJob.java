@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code predict}: every image under {@code --input} scored by a published model on the executors
  * ({@link SeResNeXtModel}) and written as Parquet. Spark writes into a hidden staging folder beside the output
- * (its commit protocol: task output committed once, {@code _SUCCESS} last); the share of unreadable images is then
- * checked against {@code data.max-bad-fraction} from the written {@code error} column, and only a run within it
- * is renamed onto {@code --output}: the output appears whole or not at all.
+ * (its commit protocol: task output committed once, {@code _SUCCESS} last); the share of unreadable images, counted
+ * by the executors while they wrote ({@link ScoringCounts}), is then checked against {@code data.max-bad-fraction},
+ * and only a run within it is renamed onto {@code --output}: the output appears whole or not at all.
  */
 public final class PredictJob {
 
@@ -57,7 +57,8 @@ public final class PredictJob {
         int partitions = (int) Math.max(spark.sparkContext().defaultParallelism(),
                 (listing.count() + PARTITION_IMAGES - 1) / PARTITION_IMAGES);
         // listing tasks follow the folders, which can be few and uneven: spread the paths before scoring
-        Dataset<Row> scored = model.transform(listing.files().repartition(partitions));
+        ScoringCounts counts = new ScoringCounts(spark.sparkContext());
+        Dataset<Row> scored = model.transformCounting(listing.files().repartition(partitions), counts);
 
         // the staging folder keeps the output's name (Spark's reader ignores roots named "." or "_..."); a hidden
         // parent keeps it out of listings of the output's folder
@@ -68,13 +69,13 @@ public final class PredictJob {
                     + listing.root());
             scored.write().parquet(staging.toString());
             long written0 = System.nanoTime();
-            Dataset<Row> written = spark.read().parquet(staging.toString());
-            long images = written.count();
-            Dataset<Row> failed = written.where(col(PredictionColumns.ERROR).isNotNull());
-            long errors = failed.count();
+            long images = counts.rows();
+            long errors = counts.errors();
             double limit = config.data().maxBadFraction();
             if (errors > limit * images) {
-                List<String> examples = failed.select(SeResNeXtModel.PATH, PredictionColumns.ERROR)
+                List<String> examples = spark.read().parquet(staging.toString())
+                        .where(col(PredictionColumns.ERROR).isNotNull())
+                        .select(SeResNeXtModel.PATH, PredictionColumns.ERROR)
                         .limit(BAD_EXAMPLES).collectAsList().stream()
                         .map(r -> r.getString(0) + ": " + r.getString(1)).toList();
                 throw new DataException(String.format(Locale.ROOT, "%d of %d files under %s could not be read as "

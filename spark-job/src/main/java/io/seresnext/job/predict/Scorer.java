@@ -17,6 +17,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
 import org.datavec.spark.util.SerializableHadoopConfig;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -46,9 +47,11 @@ final class Scorer implements Serializable {
     private final SerializableHadoopConfig hadoopConf;
     private final int topK;
     private final int batchSize;
+    private final ScoringCounts counts;
 
+    /** @param counts where to count rows and errors, or null */
     Scorer(Broadcast<byte[]> model, String directory, String sha256, List<String> classes, ImageInput images,
-           SerializableHadoopConfig hadoopConf, int topK, int batchSize) {
+           SerializableHadoopConfig hadoopConf, int topK, int batchSize, ScoringCounts counts) {
         this.model = model;
         this.directory = directory;
         this.sha256 = sha256;
@@ -57,6 +60,7 @@ final class Scorer implements Serializable {
         this.hadoopConf = hadoopConf;
         this.topK = Math.min(topK, classes.size());
         this.batchSize = batchSize;
+        this.counts = counts;
     }
 
     /** @param imageRows whether {@code field} is an image-source struct (else a path string) */
@@ -117,6 +121,9 @@ final class Scorer implements Serializable {
         }
         for (int i = 0; i < batch.size(); i++) {
             out.add(append(batch.get(i), slot[i] < 0 ? null : probabilities[slot[i]], errors[i]));
+        }
+        if (counts != null) {
+            counts.add(batch.size(), batch.size() - decoded);
         }
     }
 

@@ -125,12 +125,17 @@ public final class SeResNeXtModel extends Transformer {
 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
+        return transformCounting(dataset, null);
+    }
+
+    /** {@link #transform(Dataset)}, counting the rows scored and the unreadable ones in {@code counts} (or null). */
+    Dataset<Row> transformCounting(Dataset<?> dataset, ScoringCounts counts) {
         StructType output = transformSchema(dataset.schema());
         boolean imageRows = hasImageColumn(dataset.schema());
         int field = dataset.schema().fieldIndex(imageRows ? IMAGE : PATH);
         SparkSession spark = dataset.sparkSession();
         Scorer scorer = new Scorer(weights, directory, sha256, classes, images,
-                new SerializableHadoopConfig(spark.sparkContext().hadoopConfiguration()), getTopK(), getBatchSize());
+                new SerializableHadoopConfig(spark.sparkContext().hadoopConfiguration()), getTopK(), getBatchSize(), counts);
         JavaRDD<Row> scored = dataset.toDF().javaRDD().mapPartitions(rows -> scorer.score(rows, field, imageRows));
         return spark.createDataFrame(scored, output);
     }
