@@ -31,7 +31,7 @@ public final class SoakBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = new HashMap<>(Map.of("--epochs", "30", "--kill-every", "5"));
+        Map<String, String> o = new HashMap<>(Map.of("--epochs", "30", "--kill-every", "5", "--full-gc-every", "0"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!o.containsKey(args[i])) {
                 throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + o.keySet());
@@ -40,6 +40,7 @@ public final class SoakBenchmark {
         }
         int epochs = Integer.parseInt(o.get("--epochs"));
         int killEvery = Integer.parseInt(o.get("--kill-every"));
+        int fullGcEvery = Integer.parseInt(o.get("--full-gc-every"));
         Path work = Files.createTempDirectory("soak");
         System.out.println("work directory: " + work);
         String input = work.resolve("shapes").toUri().toString();
@@ -76,7 +77,11 @@ public final class SoakBenchmark {
                         event = cluster.killExecutorOf(worker) ? "executor of worker " + worker + " killed"
                                 : "no executor on worker " + worker + " to kill";
                     }
-                    samples.add(new Sample(epoch, driverRssMb(run), executorRssMb(cluster.home()), event));
+                    List<String> executors = executorRssMb(cluster.home());
+                    if (fullGcEvery > 0 && epoch % fullGcEvery == 0) {
+                        executors = afterFullGc(cluster.home(), executors);
+                    }
+                    samples.add(new Sample(epoch, driverRssMb(run), executors, event));
                 }
             }
             if (run.isAlive()) {
@@ -124,32 +129,59 @@ public final class SoakBenchmark {
 
     /** Every executor JVM of this cluster: process id, resident memory and the Java heap's committed part. */
     private static List<String> executorRssMb(Path clusterHome) {
-        return ProcessHandle.allProcesses()
-                .filter(h -> {
-                    String cmd = h.info().commandLine().orElse("");
-                    return cmd.contains("CoarseGrainedExecutorBackend") && cmd.contains(clusterHome.toString());
-                })
-                .map(h -> h.pid() + ": " + rssMb(h.pid()) + " (heap " + heapCommittedMb(h.pid()) + ")").sorted()
-                .toList();
+        return executorPids(clusterHome).stream()
+                .map(pid -> pid + ": " + rssMb(pid) + " (heap " + heapCommittedMb(pid) + ")").sorted().toList();
+    }
+
+    /**
+     * Forces a full collection in every executor and appends each one's resident memory after it: ND4J's arrays are
+     * freed only when the collector finds their Java objects unreachable, so memory that falls here was garbage
+     * waiting for a collection, and memory that stays was retained; then trims glibc's heap, so memory that falls
+     * only there was freed but kept by the allocator.
+     */
+    private static List<String> afterFullGc(Path clusterHome, List<String> before) throws InterruptedException {
+        List<Long> pids = executorPids(clusterHome);
+        for (long pid : pids) {
+            jcmd(pid, "GC.run");
+        }
+        Thread.sleep(2000); // JavaCPP's deallocator thread frees what the collection enqueued
+        List<String> after = new ArrayList<>();
+        for (String sample : before) {
+            long pid = Long.parseLong(sample.substring(0, sample.indexOf(':')));
+            long afterGc = rssMb(pid);
+            jcmd(pid, "System.trim_native_heap"); // what glibc still keeps of the freed memory goes back
+            after.add(sample + ", after a full GC " + afterGc + ", trimmed " + rssMb(pid));
+        }
+        return after;
+    }
+
+    private static List<Long> executorPids(Path clusterHome) {
+        return ProcessHandle.allProcesses().filter(h -> {
+            String cmd = h.info().commandLine().orElse("");
+            return cmd.contains("CoarseGrainedExecutorBackend") && cmd.contains(clusterHome.toString());
+        }).map(ProcessHandle::pid).toList();
+    }
+
+    private static String jcmd(long pid, String command) {
+        try {
+            Process jcmd = new ProcessBuilder("jcmd", String.valueOf(pid), command).redirectErrorStream(true).start();
+            String out = new String(jcmd.getInputStream().readAllBytes());
+            jcmd.waitFor();
+            return out;
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     private static final Pattern HEAP = Pattern.compile("heap\\s+total (\\d+)K");
 
     /** What the JVM has committed to its Java heap (jcmd GC.heap_info), to tell heap growth from native growth. */
     private static long heapCommittedMb(long pid) {
-        try {
-            Process jcmd = new ProcessBuilder("jcmd", String.valueOf(pid), "GC.heap_info").redirectErrorStream(true)
-                    .start();
-            String out = new String(jcmd.getInputStream().readAllBytes());
-            jcmd.waitFor();
-            Matcher m = HEAP.matcher(out);
-            return m.find() ? Long.parseLong(m.group(1)) / 1024 : -1;
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        Matcher m = HEAP.matcher(jcmd(pid, "GC.heap_info"));
+        return m.find() ? Long.parseLong(m.group(1)) / 1024 : -1;
     }
 
     private static long rssMb(long pid) {
