@@ -4,7 +4,9 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import java.io.Serializable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.slf4j.Logger;
@@ -24,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * Until the first iteration in this JVM is done, blocks from 64 KiB up are mapped on their own (returned to the
  * system when freed); then the heap is trimmed and the threshold fixed at 32 MiB, so the step's temporaries reuse
  * memory without page faults. Mapping every large block for the whole run would lower the peak further but cost
- * throughput in page faults. A no-op outside Linux/glibc. Attached to every training network, on the
+ * throughput in page faults. From then on the heap is trimmed again at most once a {@link #TRIM_INTERVAL_NANOS
+ * minute}: what the step frees between its long-lived arrays stays in glibc's arenas otherwise, and a YARN container
+ * is measured by its resident memory (BENCHMARKS.md, "Soak"). A no-op outside Linux/glibc. Attached to every training network, on the
  * executors too (listeners travel with DL4J's Spark workers); class loading applies the first setting.
  */
 public final class NativeHeapTuning extends BaseTrainingListener implements Serializable {
@@ -45,6 +49,8 @@ public final class NativeHeapTuning extends BaseTrainingListener implements Seri
 
     private static final Glibc GLIBC = load();
     private static final AtomicBoolean SETTLED = new AtomicBoolean();
+    static final long TRIM_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private static final AtomicLong LAST_TRIM = new AtomicLong(System.nanoTime());
 
     static {
         mmapThreshold(FIRST_ITERATION_MMAP_THRESHOLD);
@@ -54,8 +60,21 @@ public final class NativeHeapTuning extends BaseTrainingListener implements Seri
     public void iterationDone(Model model, int iteration, int epoch) {
         if (GLIBC != null && SETTLED.compareAndSet(false, true)) {
             GLIBC.malloc_trim(0);
+            LAST_TRIM.set(System.nanoTime());
             mmapThreshold(STEADY_MMAP_THRESHOLD);
+        } else {
+            trimIfDue(System.nanoTime());
         }
+    }
+
+    /** Trims the C heap when a trim interval has passed since the last trim; whether it did. */
+    static boolean trimIfDue(long nowNanos) {
+        long last = LAST_TRIM.get();
+        if (GLIBC == null || nowNanos - last < TRIM_INTERVAL_NANOS || !LAST_TRIM.compareAndSet(last, nowNanos)) {
+            return false;
+        }
+        GLIBC.malloc_trim(0);
+        return true;
     }
 
     /** Whether this JVM's C heap is tuned (Linux with glibc). */

@@ -1,5 +1,6 @@
 package io.seresnext.job.train;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Library;
@@ -41,6 +42,38 @@ class NativeHeapTuningTest {
             }
             long after = rssKb();
             assertTrue(after - before < 16 * 1024, "resident memory grew by " + (after - before) + " KiB");
+        } finally {
+            NativeHeapTuning.mmapThreshold(NativeHeapTuning.settled() ? NativeHeapTuning.STEADY_MMAP_THRESHOLD
+                    : NativeHeapTuning.FIRST_ITERATION_MMAP_THRESHOLD);
+        }
+    }
+
+    @Test
+    void freedMemoryThatGlibcKeepsGoesBackOncePerTrimInterval() throws IOException {
+        NativeHeapTuning.mmapThreshold(NativeHeapTuning.STEADY_MMAP_THRESHOLD);
+        try {
+            long now = System.nanoTime();
+            assertTrue(NativeHeapTuning.trimIfDue(now + NativeHeapTuning.TRIM_INTERVAL_NANOS));
+            // 128 blocks of 1 MiB kept in the arena: a small block allocated after them pins the heap's top
+            Pointer[] blocks = new Pointer[128];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = LIBC.malloc(1L << 20);
+                for (long off = 0; off < (1L << 20); off += 4096) {
+                    blocks[i].setByte(off, (byte) 1);
+                }
+            }
+            Pointer pin = LIBC.malloc(64);
+            for (Pointer b : blocks) {
+                LIBC.free(b);
+            }
+            long retained = rssKb();
+            assertFalse(NativeHeapTuning.trimIfDue(now + NativeHeapTuning.TRIM_INTERVAL_NANOS + 1),
+                    "no second trim within the interval");
+            assertTrue(retained - rssKb() < 16 * 1024, "nothing was trimmed within the interval");
+            assertTrue(NativeHeapTuning.trimIfDue(now + 2 * NativeHeapTuning.TRIM_INTERVAL_NANOS + 1));
+            long trimmed = retained - rssKb();
+            LIBC.free(pin);
+            assertTrue(trimmed > 96 * 1024, "the trim returned only " + trimmed + " KiB of 128 MiB freed");
         } finally {
             NativeHeapTuning.mmapThreshold(NativeHeapTuning.settled() ? NativeHeapTuning.STEADY_MMAP_THRESHOLD
                     : NativeHeapTuning.FIRST_ITERATION_MMAP_THRESHOLD);
