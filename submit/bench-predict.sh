@@ -3,7 +3,7 @@
 # model of the preset, scores drawn PNGs with the whole predict job in local Spark (one task per core, one ND4J
 # thread per task), times the bare forward pass in the same JVM, and prints both and their ratio.
 #   submit/bench-predict.sh [--preset seresnext11_4x8d_tiny] [--image-size 32] [--stored-size 36] [--images 1200]
-#       [--cores 1] [--batch 32] [--passes 3] [--steps 20]
+#       [--cores 1] [--batch 32] [--passes 3] [--steps 50]
 # Needs the test classes (the benchmark is test code): `mvn -B package -DskipTests` builds them, and this script
 # runs it when they are missing or older than the sources.
 set -euo pipefail

@@ -27,7 +27,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * {@code predict}'s throughput per core against {@code bench-model --forward-only} for the same model: a model of
  * the preset is published (untrained: the arithmetic is the same), drawn PNGs are scored by the whole predict job
  * (listing, decoding, preprocessing, forward passes, Parquet, the error check) in local Spark with one task per
- * core, and the bare network's forward pass is timed in this JVM; then the Transformer alone on the same paths.
+ * core; then the Transformer alone on the same paths; then the bare network's forward pass in this JVM.
  * Prints the three and the ratios.
  * Run by submit/bench-predict.sh; a benchmark, not a test: the figures are what it is for.
  */
@@ -36,7 +36,7 @@ public final class PredictBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> o = new LinkedHashMap<>(Map.of("--preset", "seresnext11_4x8d_tiny", "--image-size", "32",
                 "--stored-size", "36", "--images", "1200", "--cores", "1", "--batch", "32", "--passes", "3",
-                "--steps", "20"));
+                "--steps", "50"));
         for (int i = 0; i < args.length; i += 2) {
             if (!o.containsKey(args[i]) || i + 1 >= args.length) {
                 throw new IllegalArgumentException("unknown option or no value: " + args[i] + "; known: "
@@ -65,11 +65,6 @@ public final class PredictBenchmark {
                 LearningRateSchedule.of(trained.train(), 1, batch));
         new ModelStore(model, hadoop).publish(network, new TrainingState(classes, trained.source(), 0, 0, List.of()),
                 ModelStore.preprocessing(trained));
-
-        // the bare network first, before Spark's threads share the cores
-        Map<String, Object> forward = ModelBenchmark.run(new Command.BenchModel(trained.model().spec(classes.size()),
-                batch, 5, Integer.parseInt(o.get("--steps")), false, true));
-        double forwardPerThread = (Double) forward.get("imgs_per_s_median") / (Integer) forward.get("threads");
 
         List<Double> perCore = new ArrayList<>();
         List<Double> transformPerCore = new ArrayList<>();
@@ -106,6 +101,12 @@ public final class PredictBenchmark {
                 }
             }
         }
+        // the bare network last, in a JVM as warm as the passes' and with Spark stopped: measured first, before the
+        // passes had warmed the JIT and oneDNN, it read lower and flattered the ratios
+        Map<String, Object> forward = ModelBenchmark.run(new Command.BenchModel(trained.model().spec(classes.size()),
+                batch, 5, Integer.parseInt(o.get("--steps")), false, true));
+        double forwardPerThread = (Double) forward.get("imgs_per_s_median") / (Integer) forward.get("threads");
+
         double predictPerCore = Medians.of(perCore);
         System.out.printf(Locale.ROOT, "model %s at %dpx (stored %d), batch %d, %d drawn PNGs, local[%d], "
                         + "OMP_NUM_THREADS=%s%n", o.get("--preset"), trained.model().imageSize(),
