@@ -6,10 +6,9 @@ import org.apache.hadoop.conf.Configuration;
  * The one place where the job sets how its HDFS client behaves when the NameNode goes away for a while (a restart,
  * a failover without HA): its calls are retried for a few minutes instead of failing at once.
  *
- * <p>Why: a shard read that fails on an executor kills DL4J's prefetch thread (AsyncDataSetIterator) without ending
- * the iteration, and the training task then waits for its next batch forever: the run hangs instead of failing. So
- * a NameNode restart has to be ridden out below DL4J, by the HDFS client. Hadoop's own default gives up on the first
- * refused connection or dropped call. The price: a wrong NameNode address fails only after the same wait.
+ * <p>Why: Hadoop's own default gives up on the first refused connection or dropped call, so a NameNode restart would
+ * fail the shard reads of every running training task (which fail the run: see train.PrefetchFailureGuard). The
+ * price: a wrong NameNode address fails only after the same wait.
  */
 public final class HdfsClientSettings {
 

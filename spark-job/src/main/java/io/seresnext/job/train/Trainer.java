@@ -174,7 +174,7 @@ public final class Trainer {
             TrainingState before, String group) {
         var data = sc.parallelize(batches, Math.min(batches.size(), plan.workers()));
         if (!plan.gradientSharing()) {
-            spark.fitPaths(data, new EpochObservingLoader(loader, null));
+            spark.fitPaths(data, new EpochObservingLoader(new PrefetchFailureGuard(loader), null));
             return;
         }
         // a copy: Spark closes an AutoCloseable broadcast value when it is destroyed (see DistributedPass)
@@ -185,7 +185,7 @@ public final class Trainer {
         guard.arm(group);
         Exception failure = null;
         try {
-            spark.fitPaths(data, new EpochObservingLoader(loader, driverParameters));
+            spark.fitPaths(data, new EpochObservingLoader(new PrefetchFailureGuard(loader), driverParameters));
         } catch (Exception e) { // Spark's Scala code throws SparkException, a checked one, undeclared
             failure = e;
         } finally {
