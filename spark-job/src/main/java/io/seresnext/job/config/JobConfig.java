@@ -88,7 +88,7 @@ public record JobConfig(String input, String output, String master, boolean over
     }
 
     public record GradientSharing(ThresholdAlgorithm thresholdAlgorithm, double threshold, double targetSparsity,
-                                  double minSparsity, double maxSparsity,
+                                  double minSparsity, double maxSparsity, double thresholdHalvingIterations,
                                   int workersPerExecutor, int prefetch, String controllerAddress,
                                   String networkMask, int port, int batchNormRecalibration,
                                   double residualClipping, int residualClippingEvery, boolean keepResidual,

@@ -268,6 +268,8 @@ public final class JobConfigLoader {
         double maxSparsity = c.getDouble(gs + "max-sparsity");
         require(minSparsity > 0 && minSparsity <= maxSparsity && maxSparsity <= 1, gs + "min-sparsity",
                 "and max-sparsity must satisfy 0 < min <= max <= 1, got " + minSparsity + " and " + maxSparsity);
+        double halving = c.getDouble(gs + "threshold-halving-iterations");
+        require(halving >= 1, gs + "threshold-halving-iterations", "must be >= 1 iterations, got " + halving);
         int perExecutor = c.getInt(gs + "workers-per-executor");
         require(perExecutor >= 0, gs + "workers-per-executor", "must be >= 0 (0: one per GPU), got " + perExecutor);
         int gsPrefetch = c.getInt(gs + "prefetch");
@@ -287,7 +289,7 @@ public final class JobConfigLoader {
                 new JobConfig.ParameterAveraging(freq, prefetch, depth, c.getBoolean(pa + "keep-updater-state")),
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, minSparsity, maxSparsity,
-                        perExecutor, gsPrefetch,
+                        halving, perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), networkMask, port,
                         recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
                         c.getBoolean(gs + "replica-resync"), c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));

@@ -105,8 +105,9 @@ public final class TrainingMasters {
 
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig.GradientSharing gs) {
         return switch (gs.thresholdAlgorithm()) {
+            // DL4J's decay rate is the factor the threshold may change by per iteration
             case ADAPTIVE -> new AdaptiveThresholdAlgorithm(gs.threshold(), gs.minSparsity(), gs.maxSparsity(),
-                    AdaptiveThresholdAlgorithm.DEFAULT_DECAY_RATE);
+                    Math.pow(0.5, 1 / gs.thresholdHalvingIterations()));
             case FIXED -> new FixedThresholdAlgorithm(gs.threshold());
             case TARGET_SPARSITY -> new TargetSparsityThresholdAlgorithm(gs.threshold(), gs.targetSparsity(), 0.5);
         };

@@ -139,6 +139,11 @@ class JobConfigLoaderTest {
         every.put("training-master.gradient-sharing.residual-clipping-every", 0);
         assertTrue(refused(every).startsWith("training-master.gradient-sharing.residual-clipping-every"),
                 refused(every));
+
+        Map<String, Object> halving = required();
+        halving.put("training-master.gradient-sharing.threshold-halving-iterations", 0.5);
+        assertTrue(refused(halving).startsWith("training-master.gradient-sharing.threshold-halving-iterations"),
+                refused(halving));
     }
 
     @Test

@@ -8,9 +8,7 @@ import io.seresnext.job.config.InvalidConfigException;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.testing.TestJobs;
 import io.seresnext.job.testing.TestSpark;
-import io.seresnext.model.Presets;
-import io.seresnext.model.SeResNeXtGraph;
-import java.io.File;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +19,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -31,9 +28,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Sgd;
 
 /** The workarounds in {@link ParameterAveragingMaster}, on real local Spark with two workers. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -63,24 +57,12 @@ class TrainingMastersTest {
         spark.stop();
     }
 
-    private List<String> batches(int count) throws Exception {
-        List<String> paths = new ArrayList<>();
-        Nd4j.getRandom().setSeed(5);
-        for (int i = 0; i < count; i++) {
-            DataSet ds = new DataSet(Nd4j.rand(4, 3, 8, 8), Nd4j.eye(3).getRows(0, 1, 2, i % 3));
-            File f = dir.resolve("batch-" + i + ".bin").toFile();
-            ds.save(f);
-            paths.add(f.toURI().toString());
-        }
-        return paths;
+    private List<String> batches(int count) throws IOException {
+        return TinyTraining.savedBatches(dir, count);
     }
 
     private static ComputationGraph network() {
-        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(
-                Presets.get("seresnext11_4x8d_tiny").withInput(3, 8, 8).withNumClasses(3),
-                new NeuralNetConfiguration.Builder().seed(1).updater(new Sgd(0.01))));
-        net.init();
-        return net;
+        return TinyTraining.network();
     }
 
     @Test
