@@ -15,7 +15,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
@@ -70,14 +69,6 @@ class PrefetchFailureGuardTest {
         spark.stop();
     }
 
-    private List<String> batches(int count) throws IOException {
-        return TinyTraining.savedBatches(dir, count);
-    }
-
-    private static ComputationGraph network() {
-        return TinyTraining.network();
-    }
-
     /** The failure that reaches the driver says which batch could not be loaded and why. */
     private static void assertNamesTheBatch(Exception e) {
         String message = e.getMessage();
@@ -90,8 +81,8 @@ class PrefetchFailureGuardTest {
         ParameterAveragingMaster master = new ParameterAveragingMaster(
                 new ParameterAveragingTrainingMaster.Builder(1, 6).batchSizePerWorker(4).averagingFrequency(6)
                         .workerPrefetchNumBatches(2).collectTrainingStats(false));
-        SparkComputationGraph fit = new SparkComputationGraph(sc, network(), master);
-        List<String> paths = batches(6);
+        SparkComputationGraph fit = new SparkComputationGraph(sc, TinyTraining.network(), master);
+        List<String> paths = TinyTraining.savedBatches(dir, 6);
         Exception e = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(Exception.class,
                 () -> fit.fitPaths(sc.parallelize(paths, 1), new PrefetchFailureGuard(new ThirdBatchFails()))));
         assertNamesTheBatch(e);
@@ -104,9 +95,9 @@ class PrefetchFailureGuardTest {
         o.put("training-master.type", "gradient-sharing");
         o.put("training-master.gradient-sharing.prefetch", 2);
         o.put("train.batch-size", 4);
-        SparkComputationGraph fit = new SparkComputationGraph(sc, network(),
+        SparkComputationGraph fit = new SparkComputationGraph(sc, TinyTraining.network(),
                 TrainingMasters.create(TestJobs.config(o), 1, 1, "127.0.0.1"));
-        List<String> paths = batches(6);
+        List<String> paths = TinyTraining.savedBatches(dir, 6);
         Exception e = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(Exception.class,
                 () -> fit.fitPaths(sc.parallelize(paths, 1), new PrefetchFailureGuard(new ThirdBatchFails()))));
         assertNamesTheBatch(e);
