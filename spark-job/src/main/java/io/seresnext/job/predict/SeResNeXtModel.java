@@ -135,7 +135,8 @@ public final class SeResNeXtModel extends Transformer {
         int field = dataset.schema().fieldIndex(imageRows ? IMAGE : PATH);
         SparkSession spark = dataset.sparkSession();
         Scorer scorer = new Scorer(weights, directory, sha256, classes, images,
-                new SerializableHadoopConfig(spark.sparkContext().hadoopConfiguration()), getTopK(), getBatchSize(), counts);
+                new SerializableHadoopConfig(spark.sparkContext().hadoopConfiguration()), getTopK(), getBatchSize(),
+                counts);
         JavaRDD<Row> scored = dataset.toDF().javaRDD().mapPartitions(rows -> scorer.score(rows, field, imageRows));
         return spark.createDataFrame(scored, output);
     }

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * memory without page faults. Mapping every large block for the whole run would lower the peak further but cost
  * throughput in page faults. From then on the heap is trimmed again at most once a {@link #TRIM_INTERVAL_NANOS
  * minute}: what the step frees between its long-lived arrays stays in glibc's arenas otherwise, and a YARN container
- * is measured by its resident memory (BENCHMARKS.md, "Soak"). A no-op outside Linux/glibc. Attached to every training network, on the
- * executors too (listeners travel with DL4J's Spark workers); class loading applies the first setting.
+ * is measured by its resident memory (BENCHMARKS.md, "Soak"). A no-op outside Linux/glibc. Attached to every
+ * training network, on the executors too (listeners travel with DL4J's Spark workers); class loading applies the
+ * first setting.
  */
 public final class NativeHeapTuning extends BaseTrainingListener implements Serializable {
 

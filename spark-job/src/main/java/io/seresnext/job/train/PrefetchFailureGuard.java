@@ -40,7 +40,7 @@ final class PrefetchFailureGuard implements DataSetLoader {
     private static final Set<String> PREFETCHING = Set.of(AsyncDataSetIterator.class.getName(),
             AsyncMultiDataSetIterator.class.getName());
     /** How long the watchdog looks for the task thread blocked on the lost batch. */
-    static final long WATCH_MILLIS = TimeUnit.SECONDS.toMillis(10);
+    private static final long WATCH_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final DataSetLoader loader;
     private transient volatile Throwable failure;
@@ -94,7 +94,7 @@ final class PrefetchFailureGuard implements DataSetLoader {
             return; // loading on the task's own thread: the exception reaches the task
         }
         Thread watchdog = new Thread(() -> {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WATCH_MILLIS);
+            long deadline = System.nanoTime() + WATCH_NANOS;
             try {
                 while (System.nanoTime() < deadline) {
                     if (!failed.isAlive() && waitingForPrefetch(task)) {
@@ -115,7 +115,7 @@ final class PrefetchFailureGuard implements DataSetLoader {
     }
 
     /** Whether {@code thread} is blocked inside a prefetching iterator's {@code hasNext}, waiting for a batch. */
-    static boolean waitingForPrefetch(Thread thread) {
+    private static boolean waitingForPrefetch(Thread thread) {
         if (thread.getState() != Thread.State.WAITING) {
             return false;
         }

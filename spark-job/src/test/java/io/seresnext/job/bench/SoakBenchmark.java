@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -77,11 +78,14 @@ public final class SoakBenchmark {
                         event = cluster.killExecutorOf(worker) ? "executor of worker " + worker + " killed"
                                 : "no executor on worker " + worker + " to kill";
                     }
-                    List<String> executors = executorRssMb(cluster.home());
-                    if (fullGcEvery > 0 && epoch % fullGcEvery == 0) {
-                        executors = afterFullGc(cluster.home(), executors);
+                    Map<Long, String> executors = new TreeMap<>();
+                    for (long pid : executorPids(cluster.home())) {
+                        executors.put(pid, executorSample(pid));
                     }
-                    samples.add(new Sample(epoch, driverRssMb(run), executors, event));
+                    if (fullGcEvery > 0 && epoch % fullGcEvery == 0) {
+                        appendAfterFullGc(executors);
+                    }
+                    samples.add(new Sample(epoch, driverRssMb(run), List.copyOf(executors.values()), event));
                 }
             }
             if (run.isAlive()) {
@@ -127,32 +131,27 @@ public final class SoakBenchmark {
         return driver.map(h -> rssMb(h.pid())).orElse(-1L);
     }
 
-    /** Every executor JVM of this cluster: process id, resident memory and the Java heap's committed part. */
-    private static List<String> executorRssMb(Path clusterHome) {
-        return executorPids(clusterHome).stream()
-                .map(pid -> pid + ": " + rssMb(pid) + " (heap " + heapCommittedMb(pid) + ")").sorted().toList();
+    /** An executor JVM's process id, resident memory and the Java heap's committed part. */
+    private static String executorSample(long pid) {
+        return pid + ": " + rssMb(pid) + " (heap " + heapCommittedMb(pid) + ")";
     }
 
     /**
-     * Forces a full collection in every executor and appends each one's resident memory after it: ND4J's arrays are
+     * Forces a full collection in each executor sampled and appends its resident memory after it: ND4J's arrays are
      * freed only when the collector finds their Java objects unreachable, so memory that falls here was garbage
      * waiting for a collection, and memory that stays was retained; then trims glibc's heap, so memory that falls
      * only there was freed but kept by the allocator.
      */
-    private static List<String> afterFullGc(Path clusterHome, List<String> before) throws InterruptedException {
-        List<Long> pids = executorPids(clusterHome);
-        for (long pid : pids) {
+    private static void appendAfterFullGc(Map<Long, String> samples) throws InterruptedException {
+        for (long pid : samples.keySet()) {
             jcmd(pid, "GC.run");
         }
         Thread.sleep(2000); // JavaCPP's deallocator thread frees what the collection enqueued
-        List<String> after = new ArrayList<>();
-        for (String sample : before) {
-            long pid = Long.parseLong(sample.substring(0, sample.indexOf(':')));
+        samples.replaceAll((pid, sample) -> {
             long afterGc = rssMb(pid);
             jcmd(pid, "System.trim_native_heap"); // what glibc still keeps of the freed memory goes back
-            after.add(sample + ", after a full GC " + afterGc + ", trimmed " + rssMb(pid));
-        }
-        return after;
+            return sample + ", after a full GC " + afterGc + ", trimmed " + rssMb(pid);
+        });
     }
 
     private static List<Long> executorPids(Path clusterHome) {
