@@ -91,7 +91,8 @@ public record JobConfig(String input, String output, String master, boolean over
                                   double minSparsity, double maxSparsity, double thresholdHalvingIterations,
                                   int workersPerExecutor, int prefetch, String controllerAddress,
                                   String networkMask, int port, int batchNormRecalibration,
-                                  double residualClipping, int residualClippingEvery, boolean keepResidual,
+                                  double residualClipping, int residualClippingEvery, double secondMessage,
+                                  boolean keepResidual,
                                   boolean replicaResync, boolean averageUpdates, boolean diagnostics) implements Serializable {
     }
 

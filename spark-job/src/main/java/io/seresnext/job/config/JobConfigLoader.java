@@ -285,13 +285,16 @@ public final class JobConfigLoader {
         require(clipping >= 0, gs + "residual-clipping", "must be >= 0 thresholds (0: off), got " + clipping);
         int clippingEvery = c.getInt(gs + "residual-clipping-every");
         require(clippingEvery >= 1, gs + "residual-clipping-every", "must be >= 1 iterations, got " + clippingEvery);
+        double secondMessage = c.getDouble(gs + "second-message");
+        require(secondMessage >= 0, gs + "second-message",
+                "must be >= 0 (a multiple of the step's threshold; 0: off), got " + secondMessage);
         return new JobConfig.Master(enumValue(c, "training-master.type", JobConfig.MasterType.class), workers,
                 new JobConfig.ParameterAveraging(freq, prefetch, depth, c.getBoolean(pa + "keep-updater-state")),
                 new JobConfig.GradientSharing(enumValue(c, gs + "threshold-algorithm",
                         JobConfig.ThresholdAlgorithm.class), threshold, sparsity, minSparsity, maxSparsity,
                         halving, perExecutor, gsPrefetch,
                         c.getString(gs + "controller-address"), networkMask, port,
-                        recalibration, clipping, clippingEvery, c.getBoolean(gs + "keep-residual"),
+                        recalibration, clipping, clippingEvery, secondMessage, c.getBoolean(gs + "keep-residual"),
                         c.getBoolean(gs + "replica-resync"), c.getBoolean(gs + "average-updates"), c.getBoolean(gs + "diagnostics")));
     }
 

@@ -152,6 +152,10 @@ public final class Trainer {
         if (config.trainingMaster().gradientSharing().keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
+        double secondMessage = config.trainingMaster().gradientSharing().secondMessage();
+        if (secondMessage > 0) {
+            listeners.add(new SecondMessage(secondMessage));
+        }
         if (resyncReplicas()) {
             listeners.add(new ReplicaResync());
         }

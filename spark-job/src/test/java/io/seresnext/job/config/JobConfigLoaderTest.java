@@ -144,6 +144,10 @@ class JobConfigLoaderTest {
         halving.put("training-master.gradient-sharing.threshold-halving-iterations", 0.5);
         assertTrue(refused(halving).startsWith("training-master.gradient-sharing.threshold-halving-iterations"),
                 refused(halving));
+
+        Map<String, Object> second = required();
+        second.put("training-master.gradient-sharing.second-message", -1);
+        assertTrue(refused(second).startsWith("training-master.gradient-sharing.second-message"), refused(second));
     }
 
     @Test
