@@ -18,9 +18,10 @@ import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Runtime of {@link GroupedConvolution2D}: one native {@code conv2d} (forward) and {@code conv2d_bp} (backward) op
- * per group, reading and writing channel slices of the full arrays in place, so no per-group copies are made.
- * Activations are NCHW.
+ * Runtime of {@link GroupedConvolution2D}. On the CPU backend, one oneDNN primitive per pass for all groups
+ * ({@link OneDnnGroupedConvolution}); otherwise (CUDA, a bias, another data type) one native {@code conv2d}
+ * (forward) and {@code conv2d_bp} (backward) op per group, reading and writing channel slices of the full arrays in
+ * place, so no per-group copies are made. Activations are NCHW.
  */
 public class GroupedConvolution2DLayer extends BaseLayer<GroupedConvolution2D> {
 
@@ -72,6 +73,11 @@ public class GroupedConvolution2DLayer extends BaseLayer<GroupedConvolution2D> {
                 layerConf().getConvolutionMode(), layerConf().getDilation(), CNN2DFormat.NCHW);
         INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType,
                 x.size(0), layerConf().getNOut(), outSize[0], outSize[1]);
+        OneDnnGroupedConvolution.Geometry geometry = oneDnnGeometry(x, w, pad, outSize, b);
+        if (geometry != null) {
+            OneDnnGroupedConvolution.forward(geometry, contiguous(x, ArrayType.FF_WORKING_MEM, workspaceMgr), w, out);
+            return out;
+        }
         int groups = layerConf().getGroups();
         for (int g = 0; g < groups; g++) {
             DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("conv2d")
@@ -103,6 +109,26 @@ public class GroupedConvolution2DLayer extends BaseLayer<GroupedConvolution2D> {
         INDArray biasGrad = b == null ? null : gradientViews.get(GroupedConvolutionParamInitializer.BIAS_KEY);
         INDArray inputGrad = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x.shape(), 'c');
         int[] pad = padding(x);
+        OneDnnGroupedConvolution.Geometry geometry = oneDnnGeometry(x, w, pad,
+                new int[] {(int) delta.size(2), (int) delta.size(3)}, b);
+        boolean done = geometry != null && OneDnnGroupedConvolution.accepts(inputGrad, weightGrad)
+                && OneDnnGroupedConvolution.backward(geometry, contiguous(x, ArrayType.BP_WORKING_MEM, workspaceMgr),
+                        w, contiguous(delta, ArrayType.BP_WORKING_MEM, workspaceMgr), inputGrad, weightGrad);
+        if (!done) {
+            perGroupBackward(x, w, b, delta, inputGrad, weightGrad, biasGrad, pad);
+        }
+
+        Gradient gradient = new DefaultGradient();
+        if (biasGrad != null) {
+            gradient.setGradientFor(GroupedConvolutionParamInitializer.BIAS_KEY, biasGrad);
+        }
+        gradient.setGradientFor(GroupedConvolutionParamInitializer.WEIGHT_KEY, weightGrad, 'c');
+        weightNoiseParams.clear();
+        return new Pair<>(gradient, backpropDropOutIfPresent(inputGrad));
+    }
+
+    private void perGroupBackward(INDArray x, INDArray w, INDArray b, INDArray delta, INDArray inputGrad,
+            INDArray weightGrad, INDArray biasGrad, int[] pad) {
         int groups = layerConf().getGroups();
         for (int g = 0; g < groups; g++) {
             DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("conv2d_bp")
@@ -118,14 +144,24 @@ public class GroupedConvolution2DLayer extends BaseLayer<GroupedConvolution2D> {
             }
             Nd4j.exec(op.build());
         }
+    }
 
-        Gradient gradient = new DefaultGradient();
-        if (biasGrad != null) {
-            gradient.setGradientFor(GroupedConvolutionParamInitializer.BIAS_KEY, biasGrad);
+    /** The geometry oneDNN's grouped primitive runs this convolution with, or null where the per-group form must. */
+    private OneDnnGroupedConvolution.Geometry oneDnnGeometry(INDArray x, INDArray weights, int[] pad, int[] outSize,
+            INDArray bias) {
+        if (bias != null || dataType != DataType.FLOAT || !OneDnnGroupedConvolution.usable()
+                || !OneDnnGroupedConvolution.accepts(weights)) {
+            return null;
         }
-        gradient.setGradientFor(GroupedConvolutionParamInitializer.WEIGHT_KEY, weightGrad, 'c');
-        weightNoiseParams.clear();
-        return new Pair<>(gradient, backpropDropOutIfPresent(inputGrad));
+        GroupedConvolution2D c = layerConf();
+        OneDnnGroupedConvolution.Geometry g = OneDnnGroupedConvolution.Geometry.of(x.shape(), c.getNOut(), outSize[0],
+                outSize[1], c.getGroups(), c.getKernelSize(), c.getStride(), c.getDilation(), pad);
+        return g.supported() ? g : null;
+    }
+
+    /** The array itself where oneDNN can read it in place, else a c-order copy in the workspace. */
+    private static INDArray contiguous(INDArray a, ArrayType type, LayerWorkspaceMgr workspaceMgr) {
+        return OneDnnGroupedConvolution.accepts(a) ? a : workspaceMgr.dup(type, a, 'c');
     }
 
     private void checkInput() {
