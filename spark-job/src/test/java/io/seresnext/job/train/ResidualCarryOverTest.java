@@ -55,7 +55,7 @@ class ResidualCarryOverTest {
     }
 
     /** Fits one batch on a thread of its own, as a new task would, and returns that thread's residual. */
-    private static INDArray fitOnNewThread(ComputationGraph net, EncodedGradientsAccumulator accumulator,
+    static INDArray fitOnNewThread(ComputationGraph net, EncodedGradientsAccumulator accumulator,
             DataSet batch) throws Exception {
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try {

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.model.Presets;
 import io.seresnext.model.SeResNeXtGraph;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
@@ -19,7 +16,6 @@ import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -55,16 +51,7 @@ class SecondMessageTest {
         if (unit > 0) {
             net.setListeners(new SecondMessage(unit));
         }
-        ExecutorService thread = Executors.newSingleThreadExecutor();
-        try {
-            return thread.submit(() -> {
-                accumulator.touch();
-                net.fit(new SingletonDataSetIterator(batch()));
-                return ResidualCarryOver.threadResidual(net).get().dup();
-            }).get(2, TimeUnit.MINUTES);
-        } finally {
-            thread.shutdownNow();
-        }
+        return ResidualCarryOverTest.fitOnNewThread(net, accumulator, batch());
     }
 
     @Test
