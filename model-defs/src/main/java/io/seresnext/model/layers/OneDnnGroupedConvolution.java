@@ -1,31 +1,13 @@
 package io.seresnext.model.layers;
 
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_dst_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_src_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_weights_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dst_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DIFF_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
@@ -34,17 +16,35 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_dilated_convolution_backward_we
 import static org.bytedeco.dnnl.global.dnnl.dnnl_dilated_convolution_forward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_goihw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_nchw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_dst_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_src_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_weights_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dst_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_scratchpad_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
@@ -77,8 +77,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * through JavaCPP's presets for oneDNN (a second copy of the library: libnd4j links its own statically and exports
  * none of it).
  *
- * <p>Float NCHW activations and [oC, iC / groups, kH, kW] weights, all c-order and contiguous, are what oneDNN's
- * plain {@code nchw} and {@code goihw} layouts describe, so nothing is copied or reordered on the way in or out.
+ * <p>The caller's arrays are float, c-order and contiguous: NCHW activations and [oC, iC / groups, kH, kW] weights,
+ * oneDNN's plain {@code nchw} and {@code goihw}. oneDNN picks the layouts its fast kernels want, so each array is
+ * reordered once per pass into (or, for outputs, out of) a scratch buffer of the thread where the two differ.
  * Primitives are built once per shape and thread. CPU backend only; {@link #usable()} says whether this JVM can run
  * it. GroupedConvolutionKernelTest holds it to the per-group form.
  */
@@ -354,8 +355,9 @@ final class OneDnnGroupedConvolution {
         }
 
         void run(INDArray... arrays) {
+            int count = arrays.length + (scratchpad == null ? 0 : 1);
             dnnl_memory[] user = new dnnl_memory[arrays.length];
-            dnnl_memory[] internal = new dnnl_memory[arrays.length + 1];
+            dnnl_memory[] internal = new dnnl_memory[count];
             Pointer[] scratch = SCRATCH.get();
             try {
                 for (int i = 0; i < arrays.length; i++) {
@@ -371,18 +373,15 @@ final class OneDnnGroupedConvolution {
                                 new dnnl_memory[] {user[i], internal[i]});
                     }
                 }
-                int[] ids = new int[arrays.length + 1];
+                int[] ids = new int[count];
                 for (int i = 0; i < arrays.length; i++) {
                     ids[i] = operands[i].arg;
                 }
                 if (scratchpad != null) {
                     ids[arrays.length] = DNNL_ARG_SCRATCHPAD;
                     internal[arrays.length] = memory(scratchpad, scratch(scratch, arrays.length, scratchpadBytes));
-                    execute(primitive, ids, internal);
-                } else {
-                    execute(primitive, java.util.Arrays.copyOf(ids, arrays.length),
-                            java.util.Arrays.copyOf(internal, arrays.length));
                 }
+                execute(primitive, ids, internal);
                 for (int i = 0; i < arrays.length; i++) {
                     if (operands[i].output && operands[i].reorder != null) {
                         execute(operands[i].reorder, new int[] {DNNL_ARG_FROM, DNNL_ARG_TO},

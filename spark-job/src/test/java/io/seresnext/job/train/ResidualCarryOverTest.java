@@ -32,7 +32,8 @@ class ResidualCarryOverTest {
 
     private static final double NEVER_SENT = 1e3;
 
-    private static ComputationGraph network() {
+    /** The tiny preset on 8 px inputs with plain SGD, so that each step's update is independent of the last. */
+    static ComputationGraph network() {
         ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(
                 Presets.get("seresnext11_4x8d_tiny").withInput(3, 8, 8).withNumClasses(3),
                 new NeuralNetConfiguration.Builder().seed(1).updater(new Sgd(0.05)).dataType(DataType.FLOAT)));

@@ -3,9 +3,6 @@ package io.seresnext.job.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.seresnext.model.Presets;
-import io.seresnext.model.SeResNeXtGraph;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
@@ -17,7 +14,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -25,14 +21,6 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * network on the same batch, with DL4J's one message per step and with a second one.
  */
 class SecondMessageTest {
-
-    private static ComputationGraph network() {
-        ComputationGraph net = new ComputationGraph(SeResNeXtGraph.configuration(
-                Presets.get("seresnext11_4x8d_tiny").withInput(3, 8, 8).withNumClasses(3),
-                new NeuralNetConfiguration.Builder().seed(1).updater(new Sgd(0.05)).dataType(DataType.FLOAT)));
-        net.init();
-        return net;
-    }
 
     private static DataSet batch() {
         Nd4j.getRandom().setSeed(7);
@@ -42,7 +30,7 @@ class SecondMessageTest {
 
     /** One step on a thread of its own (a Spark task's), the residual it leaves behind; unit 0: no second message. */
     private static INDArray residualAfterOneStep(double threshold, double unit) throws Exception {
-        ComputationGraph net = network();
+        ComputationGraph net = ResidualCarryOverTest.network();
         EncodedGradientsAccumulator accumulator = new EncodedGradientsAccumulator(1, unit > 0
                 ? SecondMessage.threshold(new FixedThresholdAlgorithm(threshold), unit)
                 : new FixedThresholdAlgorithm(threshold), new TrainingMasters.KeepResidual(), false);
