@@ -25,7 +25,7 @@ import org.apache.hadoop.conf.Configuration;
  */
 public final class ClusterBenchmark {
 
-    private static final Path ROOT = Path.of(System.getProperty("seresnext.root", ".")).toAbsolutePath().normalize();
+    static final Path ROOT = Path.of(System.getProperty("seresnext.root", ".")).toAbsolutePath().normalize();
     private static final String PRESET = "seresnext11_4x8d_tiny";
     private static final List<String> ALL_RUNS = List.of("torch", "one", "pa1", "gs1", "pa2", "gs2");
 
@@ -80,13 +80,7 @@ public final class ClusterBenchmark {
         boolean cluster = options.runs().contains("pa2") || options.runs().contains("gs2");
         try (StandaloneCluster standalone = cluster ? new StandaloneCluster(1, "3g", List.of(List.of(), List.of()))
                 : null) {
-            Path props = work.resolve("cluster.properties");
-            Files.writeString(props, String.join("\n", "spark.driver.host=127.0.0.1",
-                    "spark.driver.bindAddress=127.0.0.1", "spark.executor.memory=2g", "spark.executor.cores=1",
-                    "spark.cores.max=2", "spark.driver.memory=1g", "spark.ui.enabled=false",
-                    "spark.executorEnv.OMP_NUM_THREADS=1",
-                    "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G"
-                            + " -Dorg.bytedeco.javacpp.maxphysicalbytes=4G", ""));
+            Path props = clusterProperties(work);
             for (String name : options.datasets()) {
                 Dataset data = dataset(name, options, work);
                 // the shard cache is built once, outside the timed runs
@@ -109,6 +103,18 @@ public final class ClusterBenchmark {
         System.out.println();
         System.out.print(means(results));
         System.out.println("logs: " + work);
+    }
+
+    /** Spark settings for the two one-core executors of the benchmark's standalone cluster. */
+    static Path clusterProperties(Path work) throws java.io.IOException {
+        Path props = work.resolve("cluster.properties");
+        Files.writeString(props, String.join("\n", "spark.driver.host=127.0.0.1",
+                "spark.driver.bindAddress=127.0.0.1", "spark.executor.memory=2g", "spark.executor.cores=1",
+                "spark.cores.max=2", "spark.driver.memory=1g", "spark.ui.enabled=false",
+                "spark.executorEnv.OMP_NUM_THREADS=1",
+                "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G"
+                        + " -Dorg.bytedeco.javacpp.maxphysicalbytes=4G", ""));
+        return props;
     }
 
     static Dataset dataset(String name, Options options, Path work) throws Exception {
@@ -207,7 +213,7 @@ public final class ClusterBenchmark {
         return value;
     }
 
-    private static int exec(List<String> command, Map<String, String> env, Path log) throws Exception {
+    static int exec(List<String> command, Map<String, String> env, Path log) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
         Process p = pb.start();
