@@ -80,29 +80,17 @@ public final class Trainer {
                     .averageUpdates() ? "each worker steps at 1/" + plan.workers() + " of the learning rate, so the "
                     + "sum of the workers' updates is their average" : "the workers' updates are summed");
         }
-        // the driver's Aeron transport starts inside the first fit, before its Spark job
-        AeronPollerPriority.OnDriver pollerPriority = plan.gradientSharing() ? new AeronPollerPriority.OnDriver()
-                : null;
-        if (pollerPriority != null) {
-            sc.sc().addSparkListener(pollerPriority);
-        }
         long runStart = System.nanoTime();
         int firstEpoch = state.completedEpochs() + 1;
-        try {
-            for (int epoch = firstEpoch; epoch <= t.epochs(); epoch++) {
-                state = trainEpoch(spark, loader, valBatches, epoch, state);
-                EpochMetrics metrics = state.metrics().get(state.metrics().size() - 1);
-                double elapsed = (System.nanoTime() - runStart) / 1e9;
-                double eta = elapsed / (epoch - firstEpoch + 1) * (t.epochs() - epoch);
-                log.info(String.format(Locale.ROOT, "epoch %d/%d: %.1f img/s, validation loss %.4f top-1 %.2f%% "
-                                + "top-5 %.2f%% (%d images), lr %.5f; run ETA %dm%02ds", epoch, t.epochs(),
-                        metrics.imagesPerSecond(), metrics.valLoss(), 100 * metrics.top1(), 100 * metrics.top5(),
-                        metrics.valImages(), metrics.learningRate(), (long) eta / 60, (long) eta % 60));
-            }
-        } finally {
-            if (pollerPriority != null) {
-                sc.sc().removeSparkListener(pollerPriority);
-            }
+        for (int epoch = firstEpoch; epoch <= t.epochs(); epoch++) {
+            state = trainEpoch(spark, loader, valBatches, epoch, state);
+            EpochMetrics metrics = state.metrics().get(state.metrics().size() - 1);
+            double elapsed = (System.nanoTime() - runStart) / 1e9;
+            double eta = elapsed / (epoch - firstEpoch + 1) * (t.epochs() - epoch);
+            log.info(String.format(Locale.ROOT, "epoch %d/%d: %.1f img/s, validation loss %.4f top-1 %.2f%% top-5 "
+                            + "%.2f%% (%d images), lr %.5f; run ETA %dm%02ds", epoch, t.epochs(),
+                    metrics.imagesPerSecond(), metrics.valLoss(), 100 * metrics.top1(), 100 * metrics.top5(),
+                    metrics.valImages(), metrics.learningRate(), (long) eta / 60, (long) eta % 60));
         }
         sc.clearJobGroup();
         return new Outcome(spark.getNetwork(), state, lastValidation);
@@ -160,7 +148,7 @@ public final class Trainer {
             return List.of(progress, new NativeHeapTuning());
         }
         List<TrainingListener> listeners = new ArrayList<>(List.of(new IterationAnchorListener(perWorker), progress,
-                new GradientTrafficListener(), new NativeHeapTuning(), new AeronPollerPriority.OnWorkers()));
+                new GradientTrafficListener(), new NativeHeapTuning()));
         if (config.trainingMaster().gradientSharing().keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
