@@ -33,29 +33,12 @@ public final class ClusterBenchmark {
                    int averagingFrequency, List<String> runs, List<String> sets) {
 
         static Options parse(String[] args) {
-            Map<String, String> o = new LinkedHashMap<>(Map.of("--datasets", "shapes,digits", "--seeds", "1,2",
-                    "--epochs", "6", "--global-batch", "64", "--per-class", "200", "--averaging-frequency", "4",
-                    "--runs", String.join(",", ALL_RUNS)));
-            List<String> sets = new ArrayList<>();
-            for (int i = 0; i < args.length; i += 2) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(args[i] + " needs a value");
-                }
-                if (args[i].equals("--set")) {
-                    sets.add(args[i + 1]);
-                } else if (o.containsKey(args[i])) {
-                    o.put(args[i], args[i + 1]);
-                } else {
-                    throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + o.keySet()
-                            + ", --set KEY=VALUE");
-                }
-            }
-            List<String> runs = List.of(o.get("--runs").split(","));
-            for (String r : runs) {
-                if (!ALL_RUNS.contains(r)) {
-                    throw new IllegalArgumentException("unknown run " + r + "; known: " + ALL_RUNS);
-                }
-            }
+            HarnessOptions parsed = HarnessOptions.parse(args, Map.of("--datasets",
+                    "shapes,digits", "--seeds", "1,2", "--epochs", "6", "--global-batch", "64", "--per-class", "200",
+                    "--averaging-frequency", "4", "--runs", String.join(",", ALL_RUNS)));
+            Map<String, String> o = parsed.values();
+            List<String> runs = parsed.runs("--runs", ALL_RUNS);
+            List<String> sets = parsed.sets();
             return new Options(List.of(o.get("--datasets").split(",")),
                     java.util.Arrays.stream(o.get("--seeds").split(",")).map(Integer::valueOf).toList(),
                     Integer.parseInt(o.get("--epochs")), Integer.parseInt(o.get("--global-batch")),

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,28 +30,12 @@ public final class JobThroughputBenchmark {
                    List<String> sets) {
 
         static Options parse(String[] args) {
-            Map<String, String> o = new LinkedHashMap<>(Map.of("--preset", "seresnext29_8x16d_w1", "--image-size",
-                    "28", "--batch", "64", "--per-class", "400", "--epochs", "3", "--runs", String.join(",", ALL_RUNS)));
-            List<String> sets = new ArrayList<>();
-            for (int i = 0; i < args.length; i += 2) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(args[i] + " needs a value");
-                }
-                if (args[i].equals("--set")) {
-                    sets.add(args[i + 1]);
-                } else if (o.containsKey(args[i])) {
-                    o.put(args[i], args[i + 1]);
-                } else {
-                    throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + o.keySet()
-                            + ", --set KEY=VALUE");
-                }
-            }
-            List<String> runs = List.of(o.get("--runs").split(","));
-            for (String r : runs) {
-                if (!ALL_RUNS.contains(r)) {
-                    throw new IllegalArgumentException("unknown run " + r + "; known: " + ALL_RUNS);
-                }
-            }
+            HarnessOptions parsed = HarnessOptions.parse(args, Map.of("--preset",
+                    "seresnext29_8x16d_w1", "--image-size", "28", "--batch", "64", "--per-class", "400", "--epochs",
+                    "3", "--runs", String.join(",", ALL_RUNS)));
+            Map<String, String> o = parsed.values();
+            List<String> runs = parsed.runs("--runs", ALL_RUNS);
+            List<String> sets = parsed.sets();
             int epochs = Integer.parseInt(o.get("--epochs"));
             if (epochs < 2) {
                 throw new IllegalArgumentException("--epochs must be at least 2: the first epoch is not timed");
