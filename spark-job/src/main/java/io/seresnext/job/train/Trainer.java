@@ -148,7 +148,7 @@ public final class Trainer {
             return List.of(progress, new NativeHeapTuning());
         }
         List<TrainingListener> listeners = new ArrayList<>(List.of(new IterationAnchorListener(perWorker), progress,
-                new GradientTrafficListener(), new NativeHeapTuning()));
+                new GradientTrafficListener(), new NativeHeapTuning(), new TransportTimerSlack.OnWorkers()));
         if (config.trainingMaster().gradientSharing().keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
@@ -188,8 +188,15 @@ public final class Trainer {
         sc.sc().addSparkListener(guard);
         guard.arm(group);
         Exception failure = null;
+        var paths = data.map(new TransportTimerSlack.OnTaskThread());
+        Runnable fit = () -> spark.fitPaths(paths, new EpochObservingLoader(new PrefetchFailureGuard(loader),
+                driverParameters));
         try {
-            spark.fitPaths(data, new EpochObservingLoader(new PrefetchFailureGuard(loader), driverParameters));
+            if (TransportTimerSlack.transportNotStarted()) {
+                TransportTimerSlack.whileStarting(fit); // the driver's transport starts in its first fit
+            } else {
+                fit.run();
+            }
         } catch (Exception e) { // Spark's Scala code throws SparkException, a checked one, undeclared
             failure = e;
         } finally {
