@@ -63,7 +63,6 @@ public final class ClusterBenchmark {
         boolean cluster = options.runs().contains("pa2") || options.runs().contains("gs2");
         try (StandaloneCluster standalone = cluster ? new StandaloneCluster(1, "3g", List.of(List.of(), List.of()))
                 : null) {
-            Path props = clusterProperties(work);
             for (String name : options.datasets()) {
                 Dataset data = dataset(name, options, work);
                 // the shard cache is built once, outside the timed runs
@@ -72,7 +71,7 @@ public final class ClusterBenchmark {
                         "model.image-size=" + data.imageSize()), Map.of(), work.resolve(name + "-prepare.log"));
                 for (int seed : options.seeds()) {
                     for (String run : options.runs()) {
-                        Result r = run(run, data, seed, options, work, standalone, props);
+                        Result r = run(run, data, seed, options, work, standalone);
                         results.add(r);
                         System.out.printf(Locale.ROOT, "%s seed %d %s: top-1 %.2f%% loss %.4f, %.0f s%s%n", name,
                                 seed, run, 100 * r.top1(), r.loss(), r.seconds(),
@@ -88,8 +87,11 @@ public final class ClusterBenchmark {
         System.out.println("logs: " + work);
     }
 
-    /** Spark settings for the two one-core executors of the benchmark's standalone cluster. */
-    static Path clusterProperties(Path work) throws java.io.IOException {
+    /**
+     * What a submit script needs to train on the benchmark's standalone cluster: the cluster's environment, its
+     * master, and Spark settings for its two one-core executors (written to {@code work}).
+     */
+    static Map<String, String> submitEnvironment(StandaloneCluster cluster, Path work) throws java.io.IOException {
         Path props = work.resolve("cluster.properties");
         Files.writeString(props, String.join("\n", "spark.driver.host=127.0.0.1",
                 "spark.driver.bindAddress=127.0.0.1", "spark.executor.memory=2g", "spark.executor.cores=1",
@@ -97,7 +99,10 @@ public final class ClusterBenchmark {
                 "spark.executorEnv.OMP_NUM_THREADS=1",
                 "seresnext.executor.jvm=-Dorg.bytedeco.javacpp.maxbytes=2G"
                         + " -Dorg.bytedeco.javacpp.maxphysicalbytes=4G", ""));
-        return props;
+        Map<String, String> env = new HashMap<>(cluster.environment());
+        env.put("SPARK_MASTER", cluster.masterUrl());
+        env.put("SPARK_PROPERTIES", props.toString());
+        return env;
     }
 
     static Dataset dataset(String name, Options options, Path work) throws Exception {
@@ -120,8 +125,8 @@ public final class ClusterBenchmark {
         }
     }
 
-    private static Result run(String run, Dataset data, int seed, Options o, Path work, StandaloneCluster cluster,
-                              Path props) throws Exception {
+    private static Result run(String run, Dataset data, int seed, Options o, Path work, StandaloneCluster cluster)
+            throws Exception {
         String tag = data.name() + "-" + seed + "-" + run;
         Path log = work.resolve(tag + ".log");
         if (run.equals("torch")) {
@@ -155,9 +160,7 @@ public final class ClusterBenchmark {
                 "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8"));
         Map<String, String> env = new HashMap<>();
         if (twoJvms) {
-            env.putAll(cluster.environment());
-            env.put("SPARK_MASTER", cluster.masterUrl());
-            env.put("SPARK_PROPERTIES", props.toString());
+            env.putAll(submitEnvironment(cluster, work));
         } else {
             command.addAll(List.of("--master", one ? "local[1]" : "local[2]"));
             // two workers in one JVM: gradient sharing runs them as two replicas in the one executor

@@ -120,9 +120,7 @@ public final class JobThroughputBenchmark {
                 "--set", "training-master.gradient-sharing.network-mask=127.0.0.0/8"));
         Map<String, String> env = new HashMap<>();
         if (onCluster) {
-            env.putAll(standalone.environment());
-            env.put("SPARK_MASTER", standalone.masterUrl());
-            env.put("SPARK_PROPERTIES", ClusterBenchmark.clusterProperties(work).toString());
+            env.putAll(ClusterBenchmark.submitEnvironment(standalone, work));
         } else {
             command.addAll(List.of("--master", "local[1]"));
             env.put("OMP_NUM_THREADS", "2");
