@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Works around gradient sharing's message poller in DL4J (nd4j-parameter-server-node 1.0.0-M2,
  * {@code AeronUdpTransport.createSubscription}): the thread that polls the Aeron subscription loops on agrona's
- * {@code SleepingIdleStrategy(1000)}, a one-microsecond sleep that Linux's default timer slack stretches to about
- * 50, so it wakes some 20,000 times a second on the driver and on every executor for the whole run, each time
- * preempting a thread of the training step (BENCHMARKS.md, "The job against the step"). The interval is fixed in
+ * {@code SleepingIdleStrategy(1000)}, a one-microsecond sleep that Linux's default timer slack stretches only to
+ * tens of microseconds, so on the driver and on every executor it wakes all the time for the whole run, each time
+ * preempting a thread of the training step (BENCHMARKS.md, "Throughput"). The interval is fixed in
  * DL4J's code, but Linux gives a new thread the timer slack of the thread that creates it, and the transport creates
  * its threads (the poller, its message pool, Aeron's media driver) on the thread that starts it. So that thread runs
  * with {@link #TRANSPORT_SLACK_NANOS} while it does: the poller then sleeps about a millisecond, at normal priority,
