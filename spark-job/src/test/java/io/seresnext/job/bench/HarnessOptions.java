@@ -5,7 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The command-line options of the benchmark harnesses: {@code --name value} pairs over defaults, and {@code --set}s. */
+/**
+ * The command-line options of the benchmark harnesses: {@code --name value} pairs over defaults, and
+ * {@code --set}s.
+ */
 record HarnessOptions(Map<String, String> values, List<String> sets) {
 
     /** @throws IllegalArgumentException for an option without a value or one {@code defaults} does not name */
