@@ -2,17 +2,17 @@ package io.seresnext.job.train;
 
 import java.io.Serializable;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
 import org.deeplearning4j.optimize.solvers.accumulation.GradientsAccumulator;
-import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
-import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithmReducer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A second threshold message per step, for the update mass the first could not carry. DL4J's threshold encoding
@@ -22,36 +22,41 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (BENCHMARKS.md). After the step's own message this listener encodes the worker's residual once more, at
  * {@code unit} times the step's threshold; only entries still that large are in it, so it is small.
  *
+ * <p>The two messages together carry at most {@code maxEntryShare} of the entries: the encoder stops at the
+ * entries the step's message left of that budget (those it leaves stay in the residual), and no second message
+ * follows a dense (bitmap) one, which has used the budget already.
+ *
  * <p>One extra message, not more: DL4J queues each worker's messages for every replica of the executor in a queue
  * of twice the replica count, drained once per step, and its barriers keep the replicas in step; one step's
  * message plus one extra per replica fills it exactly, a third message deadlocks the replicas.
  *
- * <p>The extra message must not steer the adaptive threshold (it is sparse by construction): {@link #threshold}
- * wraps the configured algorithm so that the next step adapts from the step's own message. No extra message follows
- * a dense (bitmap) one, whose size does not depend on what it carries. Gradient sharing only; tested in
- * SecondMessageTest.
+ * <p>The message is encoded here, not by DL4J's handler, and sent through the handler's own send, so DL4J's threshold
+ * algorithm and residual post-processor see only the step's message: the threshold adapts to the step's sparsity
+ * and the residual is clipped once per step. Gradient sharing only; tested in SecondMessageTest.
  */
 public final class SecondMessage extends BaseTrainingListener implements Serializable {
 
-    /** set while this thread encodes the extra message */
-    private static final ThreadLocal<Boolean> EXTRA = ThreadLocal.withInitial(() -> false);
-
-    private static final Field BITMAP_MODE = field(EncodingHandler.class, "bitmapMode");
+    private static final Field LAST_WAS_DENSE = field("lastIterWasDense");
+    private static final Field LAST_THRESHOLD = field("lastThreshold");
+    private static final Field LAST_SPARSITY = field("lastSparsityRatio");
+    private static final Method SEND = sendMethod();
 
     /** the extra message's threshold in multiples of the step's */
     private final double unit;
+    /** the most entries both messages of a step may carry, as a share of all */
+    private final double maxEntryShare;
 
-    public SecondMessage(double unit) {
+    public SecondMessage(double unit, double maxEntryShare) {
         if (!(unit > 0)) {
             throw new IllegalArgumentException("the second message's threshold must be a positive multiple of the "
                     + "step's, got " + unit);
         }
+        if (!(maxEntryShare > 0 && maxEntryShare <= 1)) {
+            throw new IllegalArgumentException("the messages' share of the entries must be in (0, 1], got "
+                    + maxEntryShare);
+        }
         this.unit = unit;
-    }
-
-    /** The configured threshold algorithm, made to give the extra message its threshold and otherwise ignore it. */
-    public static ThresholdAlgorithm threshold(ThresholdAlgorithm configured, double unit) {
-        return new StepThreshold(configured, unit);
+        this.maxEntryShare = maxEntryShare;
     }
 
     /** Runs on the worker's training thread after the step's message was sent and applied. */
@@ -62,122 +67,84 @@ public final class SecondMessage extends BaseTrainingListener implements Seriali
         }
         GradientsAccumulator accumulator = graph.getOptimizer().getGradientsAccumulator();
         if (!(accumulator instanceof EncodedGradientsAccumulator encoded)
-                || !(encoded.getHandler() instanceof EncodingHandler handler) || nextMessageIsDense(handler)) {
+                || !(encoded.getHandler() instanceof EncodingHandler handler)) {
             return;
         }
         ThreadLocal<INDArray> holder = ResidualCarryOver.threadResidual(model);
         INDArray residual = holder == null ? null : holder.get();
-        if (residual != null) {
-            // encodes, sends to every replica and subtracts what it sent from the residual
-            asExtraMessage(() -> handler.broadcastUpdates(residual, iteration, epoch));
+        StepMessage step = residual == null ? null : StepMessage.of(handler);
+        if (step == null || step.dense()) {
+            return;
+        }
+        long budget = (long) Math.floor(maxEntryShare * residual.length()) - step.entries(residual.length());
+        if (budget < 2) {
+            return;   // DL4J's encoder sends nothing below two entries
+        }
+        // subtracts what it encodes from the residual, in place
+        INDArray message = Nd4j.getExecutioner().thresholdEncode(residual, unit * step.threshold(),
+                (int) Math.min(budget, Integer.MAX_VALUE));
+        if (message != null) {
+            send(handler, message, iteration, epoch);
         }
     }
 
-    /** Runs encoding work that the threshold algorithm must treat as the current step's extra message. */
-    static <T> T asExtraMessage(Supplier<T> work) {
-        EXTRA.set(true);
-        try {
-            return work.get();
-        } finally {
-            EXTRA.set(false);
+    /** What this thread's handler recorded of the step's message: its threshold, its share of entries, dense. */
+    record StepMessage(double threshold, double sparsity, boolean dense) {
+
+        /** Null before the thread's first message. */
+        @SuppressWarnings("unchecked")
+        static StepMessage of(EncodingHandler handler) {
+            try {
+                AtomicBoolean dense = ((ThreadLocal<AtomicBoolean>) LAST_WAS_DENSE.get(handler)).get();
+                // DL4J keeps them in (shaded) Guava AtomicDoubles
+                Number threshold = ((ThreadLocal<? extends Number>) LAST_THRESHOLD.get(handler)).get();
+                Number sparsity = ((ThreadLocal<? extends Number>) LAST_SPARSITY.get(handler)).get();
+                if (dense == null || threshold == null) {
+                    return null;
+                }
+                return new StepMessage(threshold.doubleValue(), sparsity == null ? 0 : sparsity.doubleValue(),
+                        dense.get());
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot read DL4J's encoding state", e);
+            }
+        }
+
+        /** DL4J's sparsity counts the message's four header ints as entries: the budget does too. */
+        long entries(long length) {
+            return (long) Math.ceil(sparsity * length);
         }
     }
 
-    /** DL4J's handler keeps per thread whether its next message is a bitmap (after a dense one). */
-    @SuppressWarnings("unchecked")
-    private static boolean nextMessageIsDense(EncodingHandler handler) {
+    private static void send(EncodingHandler handler, INDArray message, int iteration, int epoch) {
         try {
-            AtomicBoolean bitmap = ((ThreadLocal<AtomicBoolean>) BITMAP_MODE.get(handler)).get();
-            return bitmap == null || bitmap.get();
+            SEND.invoke(handler, message, iteration, epoch);
         } catch (IllegalAccessException e) {
-            throw new IllegalStateException("cannot read DL4J's encoding mode", e);
+            throw new IllegalStateException("cannot call DL4J's EncodingHandler.sendMessage", e);
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
     }
 
-    private static Field field(Class<?> type, String name) {
+    private static Field field(String name) {
         try {
-            Field f = type.getDeclaredField(name);
+            Field f = EncodingHandler.class.getDeclaredField(name);
             f.setAccessible(true);
             return f;
         } catch (NoSuchFieldException e) {
-            throw new IllegalStateException("DL4J's " + type.getSimpleName() + " has no field '" + name
+            throw new IllegalStateException("DL4J's EncodingHandler has no field '" + name
                     + "'; SecondMessage needs updating for this DL4J version", e);
         }
     }
 
-    /**
-     * Adapts once per step: the extra message gets {@code unit} times the step's threshold, and the next step adapts
-     * from the sparsity of the step's own message (DL4J reports the last message's, here the extra one's). DL4J
-     * clones one instance per worker thread.
-     */
-    static final class StepThreshold implements ThresholdAlgorithm {
-        private final ThresholdAlgorithm configured;
-        private final double unit;
-        private double threshold = Double.NaN;
-        private boolean extraSinceStep;
-        private Boolean stepWasDense;
-        private Double stepSparsity;
-
-        StepThreshold(ThresholdAlgorithm configured, double unit) {
-            this.configured = configured;
-            this.unit = unit;
-        }
-
-        @Override
-        public double calculateThreshold(int iteration, int epoch, Double lastThreshold, Boolean lastWasDense,
-                Double lastSparsityRatio, INDArray updatesPlusResidual) {
-            if (EXTRA.get() && !Double.isNaN(threshold)) {
-                extraSinceStep = true;   // the step's own message is the last one so far
-                stepWasDense = lastWasDense;
-                stepSparsity = lastSparsityRatio;
-                return unit * threshold;
-            }
-            if (extraSinceStep) {
-                extraSinceStep = false;
-                lastThreshold = threshold;
-                lastWasDense = stepWasDense;
-                lastSparsityRatio = stepSparsity;
-            }
-            threshold = configured.calculateThreshold(iteration, epoch, lastThreshold, lastWasDense,
-                    lastSparsityRatio, updatesPlusResidual);
-            return threshold;
-        }
-
-        @Override
-        public ThresholdAlgorithmReducer newReducer() {
-            return new Reducer(configured.newReducer(), unit);
-        }
-
-        @Override
-        public StepThreshold clone() {
-            StepThreshold copy = new StepThreshold(configured.clone(), unit);
-            copy.threshold = threshold;
-            return copy;
-        }
-
-        @Override
-        public String toString() {
-            return "StepThreshold(" + configured + ", second message at " + unit + "x)";
-        }
-    }
-
-    /** Averages the wrapped algorithms across worker threads, as DL4J does between fits. */
-    private record Reducer(ThresholdAlgorithmReducer configured, double unit) implements ThresholdAlgorithmReducer {
-        @Override
-        public void add(ThresholdAlgorithm instance) {
-            configured.add(instance instanceof StepThreshold s ? s.configured : instance);
-        }
-
-        @Override
-        public ThresholdAlgorithmReducer merge(ThresholdAlgorithmReducer other) {
-            configured.merge(other instanceof Reducer r ? r.configured : other);
-            return this;
-        }
-
-        @Override
-        public ThresholdAlgorithm getFinalResult() {
-            ThresholdAlgorithm result = configured.getFinalResult();
-            return result == null ? null : new StepThreshold(result, unit);
+    /** The handler's own send: to this executor's replicas and, in a cluster, over DL4J's transport to the rest. */
+    private static Method sendMethod() {
+        try {
+            Method m = EncodingHandler.class.getDeclaredMethod("sendMessage", INDArray.class, int.class, int.class);
+            m.setAccessible(true);
+            return m;
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("DL4J's EncodingHandler has no sendMessage(INDArray, int, int); "
+                    + "SecondMessage needs updating for this DL4J version", e);
         }
     }
 }

@@ -152,9 +152,9 @@ public final class Trainer {
         if (config.trainingMaster().gradientSharing().keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
-        double secondMessage = config.trainingMaster().gradientSharing().secondMessage();
-        if (secondMessage > 0) {
-            listeners.add(new SecondMessage(secondMessage));
+        JobConfig.GradientSharing gs = config.trainingMaster().gradientSharing();
+        if (gs.secondMessage() > 0) {
+            listeners.add(new SecondMessage(gs.secondMessage(), gs.maxSparsity()));
         }
         if (resyncReplicas()) {
             listeners.add(new ReplicaResync());

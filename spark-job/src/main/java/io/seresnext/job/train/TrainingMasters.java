@@ -104,11 +104,6 @@ public final class TrainingMasters {
     }
 
     static ThresholdAlgorithm thresholdAlgorithm(JobConfig.GradientSharing gs) {
-        ThresholdAlgorithm configured = configuredThresholdAlgorithm(gs);
-        return gs.secondMessage() > 0 ? SecondMessage.threshold(configured, gs.secondMessage()) : configured;
-    }
-
-    private static ThresholdAlgorithm configuredThresholdAlgorithm(JobConfig.GradientSharing gs) {
         return switch (gs.thresholdAlgorithm()) {
             // DL4J's decay rate is the factor the threshold may change by per iteration
             case ADAPTIVE -> new AdaptiveThresholdAlgorithm(gs.threshold(), gs.minSparsity(), gs.maxSparsity(),

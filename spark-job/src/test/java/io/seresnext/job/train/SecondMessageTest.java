@@ -1,12 +1,20 @@
 package io.seresnext.job.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
+import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
-import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithmReducer;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,46 +25,84 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * {@link SecondMessage} against DL4J's own accumulator and threshold encoding: one training step of the same
- * network on the same batch, with DL4J's one message per step and with a second one.
+ * {@link SecondMessage} against DL4J's own accumulator and threshold encoding: two training steps of the same
+ * network on the same batches (DL4J's first message on a thread is a dense bitmap, the second a sparse threshold
+ * message), with DL4J's one message per step and with a second one.
  */
 class SecondMessageTest {
 
-    private static DataSet batch() {
+    /** the second message goes out after the second step and is applied at the third */
+    private static final int STEPS = 2;
+
+    private static List<DataSet> batches(int steps) {
         Nd4j.getRandom().setSeed(7);
-        return new DataSet(Nd4j.rand(DataType.FLOAT, 4, 3, 8, 8), Nd4j.eye(3).castTo(DataType.FLOAT)
-                .getRows(0, 1, 2, 0));
+        List<DataSet> batches = new ArrayList<>();
+        for (int i = 0; i < steps; i++) {
+            batches.add(new DataSet(Nd4j.rand(DataType.FLOAT, 4, 3, 8, 8), Nd4j.eye(3).castTo(DataType.FLOAT)
+                    .getRows(0, 1, 2, i % 3)));
+        }
+        return batches;
     }
 
-    /** One step on a thread of its own (a Spark task's), the residual it leaves behind; unit 0: no second message. */
-    private static INDArray residualAfterOneStep(double threshold, double unit) throws Exception {
+    /** The worker's residual and what its handler recorded of the last step's message. */
+    private record AfterSteps(INDArray residual, SecondMessage.StepMessage step) {
+    }
+
+    private static AfterSteps train(ThresholdAlgorithm threshold, SecondMessage secondMessage) throws Exception {
+        return train(threshold, secondMessage, STEPS);
+    }
+
+    /** Steps on a thread of its own (a Spark task's); secondMessage null: DL4J's one message. */
+    private static AfterSteps train(ThresholdAlgorithm threshold, SecondMessage secondMessage, int steps)
+            throws Exception {
         ComputationGraph net = ResidualCarryOverTest.network();
-        EncodedGradientsAccumulator accumulator = new EncodedGradientsAccumulator(1, unit > 0
-                ? SecondMessage.threshold(new FixedThresholdAlgorithm(threshold), unit)
-                : new FixedThresholdAlgorithm(threshold), new TrainingMasters.KeepResidual(), false);
+        EncodedGradientsAccumulator accumulator = new EncodedGradientsAccumulator(1, threshold,
+                new TrainingMasters.KeepResidual(), false);
         accumulator.fallbackToSingleConsumerMode(true);
         net.setGradientsAccumulator(accumulator);
-        if (unit > 0) {
-            net.setListeners(new SecondMessage(unit));
+        if (secondMessage != null) {
+            net.setListeners(secondMessage);
         }
-        return ResidualCarryOverTest.fitOnNewThread(net, accumulator, batch());
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            return thread.submit(() -> {
+                accumulator.touch();
+                net.fit(new ExistingDataSetIterator(batches(steps)));
+                return new AfterSteps(ResidualCarryOver.threadResidual(net).get().dup(),
+                        SecondMessage.StepMessage.of((EncodingHandler) accumulator.getHandler()));
+            }).get(2, TimeUnit.MINUTES);
+        } finally {
+            thread.shutdownNow();
+        }
+    }
+
+    /** A threshold at which the steps' messages leave entries of several thresholds in the residual. */
+    private static double threshold() throws Exception {
+        INDArray updates = train(new FixedThresholdAlgorithm(1e3), null).residual();   // nothing sent
+        return updates.amaxNumber().doubleValue() / 16;
+    }
+
+    private static long changedEntries(INDArray a, INDArray b) {
+        return a.neq(b).castTo(DataType.INT32).sumNumber().longValue();
     }
 
     @Test
     @Timeout(300)
     void theSecondMessageMovesEveryEntryStillAtItsThresholdByThatThreshold() throws Exception {
-        INDArray update = residualAfterOneStep(1e3, 0);   // nothing reaches this threshold: the residual is the update
-        double threshold = update.amaxNumber().doubleValue() / 8;
+        double threshold = threshold();
+        AfterSteps oneMessage = train(new FixedThresholdAlgorithm(threshold), null);
+        assertFalse(oneMessage.step().dense(), "the test needs a sparse message at the last step");
 
-        INDArray afterStepMessage = residualAfterOneStep(threshold, 0);
         for (double unit : new double[] {1, 2}) {
-            INDArray afterSecond = residualAfterOneStep(threshold, unit);
+            INDArray afterSecond = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(unit, 1))
+                    .residual();
 
             double second = unit * threshold;
-            INDArray stillLarge = Transforms.abs(afterStepMessage).gte(second).castTo(DataType.FLOAT);
+            INDArray afterStep = oneMessage.residual();
+            INDArray stillLarge = Transforms.abs(afterStep).gte(second).castTo(DataType.FLOAT);
             assertTrue(stillLarge.sumNumber().longValue() > 0, "the test needs entries the step's message could not "
                     + "send in full (threshold " + threshold + ")");
-            INDArray expected = afterStepMessage.sub(stillLarge.mul(Transforms.sign(afterStepMessage)).mul(second));
+            INDArray expected = afterStep.sub(stillLarge.mul(Transforms.sign(afterStep)).mul(second));
             double error = afterSecond.sub(expected).norm1Number().doubleValue() / expected.norm1Number().doubleValue();
             assertTrue(error < 1e-5, "with a second message at " + unit + "x the residual should be the first "
                     + "message's minus " + second + " on every entry at least that large (relative L1 error " + error
@@ -65,19 +111,67 @@ class SecondMessageTest {
     }
 
     @Test
-    void theAdaptiveThresholdAdaptsToTheStepsOwnMessageNotToTheSecond() {
-        double initial = 1e-3;
-        ThresholdAlgorithm threshold = SecondMessage.threshold(
-                new AdaptiveThresholdAlgorithm(initial, 1e-3, 1e-2, 0.5), 3).clone();
+    @Timeout(300)
+    void bothMessagesTogetherCarryNoMoreEntriesThanTheBudget() throws Exception {
+        double threshold = threshold();
+        AfterSteps oneMessage = train(new FixedThresholdAlgorithm(threshold), null);
+        long length = oneMessage.residual().length();
+        long stepEntries = oneMessage.step().entries(length);
+        long stillLarge = Transforms.abs(oneMessage.residual()).gte(threshold).castTo(DataType.INT32)
+                .sumNumber().longValue();
+        int room = 3;
+        assertTrue(stillLarge > room, "the test needs more entries left to send (" + stillLarge + ") than the budget "
+                + "leaves room for");
 
-        assertEquals(initial, threshold.calculateThreshold(0, 0, null, null, null, null), 0);
-        // the step's message carried 5 % of the entries (too dense); the second message at 3x is sparse
-        double extraThreshold = SecondMessage.asExtraMessage(() ->
-                threshold.calculateThreshold(0, 0, initial, false, 0.05, null));
-        double next = threshold.calculateThreshold(1, 0, 3 * initial, false, 1e-5, null);
+        double share = (stepEntries + room + 0.5) / length;
+        INDArray capped = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, share)).residual();
+        assertEquals(room, changedEntries(capped, oneMessage.residual()), "the step's message used all but " + room
+                + " entries of the budget; the second message may carry only those");
 
-        assertEquals(3 * initial, extraThreshold, 1e-15, "the second message's threshold is 3x the step's");
-        assertEquals(2 * initial, next, 1e-12, "DL4J reports the last (second) message's threshold and "
-                + "sparsity, 3e-3 and 1e-5, which would lower 3e-3; the step's own 1e-3 at 5 % must be raised");
+        double full = (stepEntries + 1.0) / length;   // room for one entry: DL4J's encoder sends two or none
+        INDArray none = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, full)).residual();
+        assertEquals(0, changedEntries(none, oneMessage.residual()), "no second message once the budget is spent");
+    }
+
+    @Test
+    @Timeout(300)
+    void dl4jsThresholdAlgorithmSeesOnlyTheStepsOwnMessages() throws Exception {
+        double threshold = threshold();
+        RecordingThreshold recorder = new RecordingThreshold(threshold);
+        int steps = STEPS + 1;
+        train(recorder, new SecondMessage(3, 1), steps);
+
+        assertEquals(steps, recorder.lastThresholds.size(), "one threshold per step, none for the second message");
+        for (int i = 1; i < steps; i++) {
+            assertEquals(threshold, recorder.lastThresholds.get(i), 1e-12, "step " + i + " must adapt from the "
+                    + "step's own message, not from the second message at 3x");
+        }
+    }
+
+    /** A fixed threshold that records the last message's threshold DL4J reports at every step. */
+    private static final class RecordingThreshold implements ThresholdAlgorithm {
+        final List<Double> lastThresholds = new ArrayList<>();
+        private final double threshold;
+
+        RecordingThreshold(double threshold) {
+            this.threshold = threshold;
+        }
+
+        @Override
+        public double calculateThreshold(int iteration, int epoch, Double lastThreshold, Boolean lastWasDense,
+                Double lastSparsityRatio, INDArray updatesPlusResidual) {
+            lastThresholds.add(lastThreshold);
+            return threshold;
+        }
+
+        @Override
+        public ThresholdAlgorithmReducer newReducer() {
+            return new FixedThresholdAlgorithm(threshold).newReducer();
+        }
+
+        @Override
+        public ThresholdAlgorithm clone() {
+            return this;   // DL4J clones one per thread: the test has one thread and wants its record
+        }
     }
 }
