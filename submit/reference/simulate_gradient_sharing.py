@@ -21,6 +21,8 @@ What may be switched, one at a time, to see what each costs (BENCHMARKS.md has t
   --passes P                up to P thresholds per entry and step (as if P messages could be sent)
   --quantile Q              tau chosen every step so that a share Q of the entries reach it
   --momentum-masking        each replica's momentum zeroed where a message moved an entry (DGC)
+  --tau-follows-lr          tau scaled by the learning-rate schedule (rate / peak rate) on top of its adaptation
+  --flush-at-end            every replica's residual applied to the model after the last step
   --residual-clipping 0, --min-sparsity, --max-sparsity, --halving-iterations: DL4J's settings
 Prints per epoch the validation top-1, the share of the update mass computed that arrived (late mass from the
 residual counts when it arrives, so a late epoch can exceed 1), the share clipping discarded, the share of entries
@@ -52,6 +54,7 @@ class Replica:
         self.a = a
         self.rate = 0.5 ** (1 / a.halving_iterations)
         self.bytes_share = 0.0
+        self.tau_scale = 1.0  # --tau-follows-lr: the schedule's rate over its peak
 
     def update(self, grad, params, decay_mask, lr):
         a = self.a
@@ -74,6 +77,8 @@ class Replica:
                 self.tau /= self.rate
             elif self.last_sparsity < a.min_sparsity:
                 self.tau *= self.rate
+        tau_base = self.tau  # what the adaptive algorithm keeps; this step encodes and clips at the scaled one
+        self.tau = tau_base * self.tau_scale
         big = self.residual.abs() >= self.tau
         if a.encoding == "topk-values":  # not DL4J: the largest entries with their values, same count
             message = torch.where(big, self.residual, torch.zeros(()))
@@ -97,6 +102,7 @@ class Replica:
             clipped = self.residual.clamp(-bound, bound)
             discarded = (self.residual - clipped).abs().sum().item()
             self.residual = clipped
+        self.tau = tau_base
         return message, discarded, sent
 
 
@@ -128,6 +134,8 @@ def main():
     ap.add_argument("--extra-unit", type=float, default=0,
                     help="one extra message per step at this many thresholds (instead of --passes)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--flush-at-end", action="store_true", help="apply every replica's residual after the last step")
+    ap.add_argument("--tau-follows-lr", action="store_true", help="tau scaled by the schedule's rate / peak rate")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -152,6 +160,9 @@ def main():
         computed = arrived = discarded = sent = entries = 0.0
         for index in ref.epoch_batches(len(train_y), a.batch_size, gen):
             lr = ref.learning_rate(a, iteration, per_epoch) / a.workers
+            if a.tau_follows_lr:
+                for r in replicas:
+                    r.tau_scale = max(lr * a.workers / a.lr, 1e-3)
             x, y = ref.batch(train_x, train_y, index, a.image_size, True, gen)
             flat = torch.nn.utils.parameters_to_vector(params).detach()
             total = torch.zeros(n)
@@ -171,6 +182,9 @@ def main():
                 total.add_(message)
             torch.nn.utils.vector_to_parameters(flat - total, params)
             iteration += 1
+        if a.flush_at_end and epoch == a.epochs:
+            flat = torch.nn.utils.parameters_to_vector(params).detach()
+            torch.nn.utils.vector_to_parameters(flat - sum(r.residual for r in replicas), params)
         val_loss, top1, _ = ref.evaluate(model, val_x, val_y, a.image_size)
         row = {"epoch": epoch, "val_top1": top1, "val_loss": val_loss,
                "arrived": arrived / computed, "discarded": discarded / computed, "sent": sent / per_epoch, "entries": entries / per_epoch,
