@@ -149,17 +149,17 @@ public final class Trainer {
         }
         List<TrainingListener> listeners = new ArrayList<>(List.of(new IterationAnchorListener(perWorker), progress,
                 new GradientTrafficListener(), new NativeHeapTuning(), new TransportTimerSlack.OnWorkers()));
-        if (config.trainingMaster().gradientSharing().keepResidual()) {
+        JobConfig.GradientSharing gs = config.trainingMaster().gradientSharing();
+        if (gs.keepResidual()) {
             listeners.add(new ResidualCarryOver());
         }
-        JobConfig.GradientSharing gs = config.trainingMaster().gradientSharing();
         if (gs.secondMessage() > 0) {
             listeners.add(new SecondMessage(gs.secondMessage(), gs.maxSparsity()));
         }
         if (resyncReplicas()) {
             listeners.add(new ReplicaResync());
         }
-        if (config.trainingMaster().gradientSharing().diagnostics()) {
+        if (gs.diagnostics()) {
             listeners.add(new ReplicaSnapshots(store.root().toString(), sc.hadoopConfiguration()));
         }
         return listeners;
