@@ -210,7 +210,9 @@ public final class ClusterBenchmark {
         return p.exitValue();
     }
 
-    /** The dense float32 gradient of the benchmark's model: one float per parameter (six classes; ten differ little). */
+    /**
+     * The dense float32 gradient of the benchmark's model: one float per parameter (six classes; ten differ little).
+     */
     static long denseBytes() {
         return 4L * io.seresnext.model.ParameterCount.trainable(
                 io.seresnext.model.Presets.get(PRESET).withNumClasses(6));

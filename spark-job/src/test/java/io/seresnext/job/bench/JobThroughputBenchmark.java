@@ -17,9 +17,9 @@ import org.apache.hadoop.conf.Configuration;
  * The training job's throughput against the training step's ({@code bench-model}) for the same preset, input,
  * per-worker batch and cores, in one sitting: parameter averaging and gradient sharing with one worker on two
  * threads in local mode, and both across the two one-core executor JVMs of a standalone cluster on this machine
- * (against twice the one-thread step). The job's figure is the epoch's images over its fit (what its epoch lines print),
- * median over the epochs after the first (which starts the workers); the whole epoch (fit, batch-norm statistics,
- * validation, checkpoint) is printed next to it. Run by submit/bench-job.sh; a benchmark, not a test.
+ * (against twice the one-thread step). The job's figure is the epoch's images over its fit (what its epoch lines
+ * print), median over the epochs after the first (which starts the workers); the whole epoch (fit, batch-norm
+ * statistics, validation, checkpoint) is printed next to it. Run by submit/bench-job.sh; a benchmark, not a test.
  */
 public final class JobThroughputBenchmark {
 

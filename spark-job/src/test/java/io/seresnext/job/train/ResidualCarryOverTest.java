@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seresnext.model.Presets;
 import io.seresnext.model.SeResNeXtGraph;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -58,12 +59,19 @@ class ResidualCarryOverTest {
     /** Fits one batch on a thread of its own, as a new task would, and returns that thread's residual. */
     static INDArray fitOnNewThread(ComputationGraph net, EncodedGradientsAccumulator accumulator,
             DataSet batch) throws Exception {
+        return onNewTaskThread(accumulator, () -> {
+            net.fit(new SingletonDataSetIterator(batch));
+            return ResidualCarryOver.threadResidual(net).get().dup();
+        });
+    }
+
+    /** Runs {@code fit} on a thread of its own, prepared as SharedTrainingWrapper prepares a task's thread. */
+    static <T> T onNewTaskThread(EncodedGradientsAccumulator accumulator, Callable<T> fit) throws Exception {
         ExecutorService thread = Executors.newSingleThreadExecutor();
         try {
             return thread.submit(() -> {
                 accumulator.touch();   // as SharedTrainingWrapper does on the task's thread before each fit
-                net.fit(new SingletonDataSetIterator(batch));
-                return ResidualCarryOver.threadResidual(net).get().dup();
+                return fit.call();
             }).get(2, TimeUnit.MINUTES);
         } finally {
             thread.shutdownNow();

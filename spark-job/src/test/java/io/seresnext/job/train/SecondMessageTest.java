@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
@@ -63,17 +60,11 @@ class SecondMessageTest {
         if (secondMessage != null) {
             net.setListeners(secondMessage);
         }
-        ExecutorService thread = Executors.newSingleThreadExecutor();
-        try {
-            return thread.submit(() -> {
-                accumulator.touch();
-                net.fit(new ExistingDataSetIterator(batches(steps)));
-                return new AfterSteps(ResidualCarryOver.threadResidual(net).get().dup(),
-                        SecondMessage.StepMessage.of((EncodingHandler) accumulator.getHandler()));
-            }).get(2, TimeUnit.MINUTES);
-        } finally {
-            thread.shutdownNow();
-        }
+        return ResidualCarryOverTest.onNewTaskThread(accumulator, () -> {
+            net.fit(new ExistingDataSetIterator(batches(steps)));
+            return new AfterSteps(ResidualCarryOver.threadResidual(net).get().dup(),
+                    SecondMessage.StepMessage.of((EncodingHandler) accumulator.getHandler()));
+        });
     }
 
     /** A threshold at which the steps' messages leave entries of several thresholds in the residual. */
