@@ -19,6 +19,9 @@ What may be switched, one at a time, to see what each costs (BENCHMARKS.md has t
   --encoding topk-values    the same entries as the threshold message, each with its own value (not DL4J)
   --extra-unit K            the job's second message: after the step's, one more at K thresholds
   --passes P                up to P thresholds per entry and step (as if P messages could be sent)
+  --extra-passes P          the job's thresholds-per-step: the step's message (one threshold per entry, the only one
+                            the threshold sees; then clipping), then one extra message moving each entry by up to
+                            P - 1 more thresholds, both within --max-sparsity of the entries counted with repeats
   --quantile Q              tau chosen every step so that a share Q of the entries reach it
   --momentum-masking        each replica's momentum zeroed where a message moved an entry (DGC)
   --tau-follows-lr          tau scaled by the learning-rate schedule (rate / peak rate) on top of its adaptation
@@ -56,6 +59,43 @@ class Replica:
         self.bytes_share = 0.0
         self.tau_scale = 1.0  # --tau-follows-lr: the schedule's rate over its peak
 
+    def encode_extra_passes(self, big, step):
+        """The job's thresholds-per-step, in DL4J's order: message, clipping, then the extra message."""
+        a = self.a
+        first = big.float() * self.tau * self.residual.sign()
+        self.residual.sub_(first)
+        sent = big.float().mean().item()
+        self.last_sparsity = sent
+        discarded = 0.0 if a.extra_clip_last else self.clip(step)
+        n = self.residual.numel()
+        budget = int(a.extra_cap * n) if a.extra_cap > 0 else int(a.max_sparsity * n) - int(big.sum().item())
+        extra = torch.zeros_like(self.residual)
+        used = 0
+        for _ in range(a.extra_passes - 1):  # pass by pass, as the job encodes it, until the budget is spent
+            more = self.residual.abs() >= self.tau
+            count = int(more.sum().item())
+            if count < 2 or used + count > budget:
+                break
+            step_pass = more.float() * self.tau * self.residual.sign()
+            self.residual.sub_(step_pass)
+            extra.add_(step_pass)
+            used += count
+        self.bytes_share = sent + used / n
+        if a.extra_clip_last:
+            discarded = self.clip(step)
+        return first + extra, discarded, sent
+
+    def clip(self, step):
+        """ResidualClippingPostProcessor: what it throws away."""
+        a = self.a
+        if a.residual_clipping > 0 and (step + 1) % a.residual_clipping_every == 0:
+            bound = a.residual_clipping * self.tau
+            clipped = self.residual.clamp(-bound, bound)
+            discarded = (self.residual - clipped).abs().sum().item()
+            self.residual = clipped
+            return discarded
+        return 0.0
+
     def update(self, grad, params, decay_mask, lr):
         a = self.a
         g = grad + a.weight_decay * decay_mask * params
@@ -87,6 +127,8 @@ class Replica:
             units = (self.residual.abs() / self.tau).floor().clamp(max=a.passes)
             message = self.tau * self.residual.sign() * units
             self.bytes_share = units.mean().item()
+            if a.extra_passes > 1:
+                return self.encode_extra_passes(big, step)
             if a.extra_unit > 0:  # the step's message, then one extra message at extra_unit thresholds
                 first = big.float() * self.tau * self.residual.sign()
                 left = self.residual - first
@@ -130,6 +172,13 @@ def main():
     ap.add_argument("--residual-clipping-every", type=int, default=5)
     ap.add_argument("--quantile", type=float, default=0, help="tau: this share of entries above it, every step")
     ap.add_argument("--passes", type=int, default=1, help="encodings of the residual per step")
+    ap.add_argument("--extra-passes", type=int, default=1,
+                    help="the job's thresholds-per-step: an extra message with up to this many - 1 more thresholds")
+    ap.add_argument("--extra-clip-last", action="store_true",
+                    help="with --extra-passes: clip the residual after the extra message instead of before it")
+    ap.add_argument("--extra-cap", type=float, default=0,
+                    help="with --extra-passes: the extra message's own cap, a share of the entries (0: the step's "
+                         "two messages together within --max-sparsity)")
     ap.add_argument("--momentum-masking", action="store_true", help="DGC: zero the momentum of entries sent")
     ap.add_argument("--extra-unit", type=float, default=0,
                     help="one extra message per step at this many thresholds (instead of --passes)")

@@ -11,6 +11,7 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
 import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
 import org.deeplearning4j.optimize.solvers.accumulation.GradientsAccumulator;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ResidualPostProcessor;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -22,17 +23,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * (BENCHMARKS.md). After the step's own message this listener encodes the worker's residual once more, at
  * {@code unit} times the step's threshold; only entries still that large are in it, so it is small.
  *
- * <p>The two messages together carry at most {@code maxEntryShare} of the entries: the encoder stops at the
- * entries the step's message left of that budget (those it leaves stay in the residual), and no second message
- * follows a dense (bitmap) one, which has used the budget already.
+ * <p>The second message has a budget of its own, {@code maxEntryShare} of the entries (the encoder stops there; what
+ * it leaves stays in the residual), and follows no dense (bitmap) message. Early in a run the step's message alone
+ * carries about that share, when the large updates the second message is for are most common: a budget shared with
+ * the step's message left it empty then. Each index appears at most once per message: DL4J's decoders add a
+ * message's entries without atomics (on CUDA one thread per entry), so an index twice in one message may count once.
+ *
+ * <p>The residual is clipped after the second message, not between the two: DL4J's post-processor runs inside the
+ * step's encoding, so the job gives DL4J none while this listener is on and applies DL4J's
+ * {@code ResidualClippingPostProcessor} here instead ({@code clipping}, null for none). Clipping between the messages
+ * threw away mass the second message would have sent.
  *
  * <p>One extra message, not more: DL4J queues each worker's messages for every replica of the executor in a queue
  * of twice the replica count, drained once per step, and its barriers keep the replicas in step; one step's
  * message plus one extra per replica fills it exactly, a third message deadlocks the replicas.
  *
  * <p>The message is encoded here, not by DL4J's handler, and sent through the handler's own send, so DL4J's threshold
- * algorithm and residual post-processor see only the step's message: the threshold adapts to the step's sparsity
- * and the residual is clipped once per step. Gradient sharing only; tested in SecondMessageTest.
+ * algorithm sees only the step's message: the threshold adapts to the step's sparsity. Gradient sharing only; tested
+ * in SecondMessageTest.
  */
 public final class SecondMessage extends BaseTrainingListener implements Serializable {
 
@@ -43,10 +51,12 @@ public final class SecondMessage extends BaseTrainingListener implements Seriali
 
     /** the extra message's threshold in multiples of the step's */
     private final double unit;
-    /** the most entries both messages of a step may carry, as a share of all */
+    /** the most entries the second message may carry, as a share of all */
     private final double maxEntryShare;
+    /** the residual clipping DL4J would have applied after the step's message; null: none */
+    private final ResidualPostProcessor clipping;
 
-    public SecondMessage(double unit, double maxEntryShare) {
+    public SecondMessage(double unit, double maxEntryShare, ResidualPostProcessor clipping) {
         if (!(unit > 0)) {
             throw new IllegalArgumentException("the second message's threshold must be a positive multiple of the "
                     + "step's, got " + unit);
@@ -57,6 +67,7 @@ public final class SecondMessage extends BaseTrainingListener implements Seriali
         }
         this.unit = unit;
         this.maxEntryShare = maxEntryShare;
+        this.clipping = clipping;
     }
 
     /** Runs on the worker's training thread after the step's message was sent and applied. */
@@ -73,18 +84,20 @@ public final class SecondMessage extends BaseTrainingListener implements Seriali
         ThreadLocal<INDArray> holder = ResidualCarryOver.threadResidual(model);
         INDArray residual = holder == null ? null : holder.get();
         StepMessage step = residual == null ? null : StepMessage.of(handler);
-        if (step == null || step.dense()) {
+        if (step == null) {
             return;
         }
-        long budget = (long) Math.floor(maxEntryShare * residual.length()) - step.entries(residual.length());
-        if (budget < 2) {
-            return;   // DL4J's encoder sends nothing below two entries
+        long budget = (long) Math.floor(maxEntryShare * residual.length());
+        if (!step.dense() && budget >= 2) {   // DL4J's encoder sends nothing below two entries
+            // subtracts what it encodes from the residual, in place
+            INDArray message = Nd4j.getExecutioner().thresholdEncode(residual, unit * step.threshold(),
+                    (int) Math.min(budget, Integer.MAX_VALUE));
+            if (message != null) {
+                send(handler, message, iteration, epoch);
+            }
         }
-        // subtracts what it encodes from the residual, in place
-        INDArray message = Nd4j.getExecutioner().thresholdEncode(residual, unit * step.threshold(),
-                (int) Math.min(budget, Integer.MAX_VALUE));
-        if (message != null) {
-            send(handler, message, iteration, epoch);
+        if (clipping != null) {
+            clipping.processResidual(iteration, epoch, step.threshold(), residual);
         }
     }
 
@@ -109,7 +122,7 @@ public final class SecondMessage extends BaseTrainingListener implements Seriali
             }
         }
 
-        /** DL4J's sparsity counts the message's four header ints as entries: the budget does too. */
+        /** DL4J's sparsity counts the message's four header ints as entries. */
         long entries(long length) {
             return (long) Math.ceil(sparsity * length);
         }

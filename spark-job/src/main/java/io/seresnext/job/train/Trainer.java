@@ -154,7 +154,8 @@ public final class Trainer {
             listeners.add(new ResidualCarryOver());
         }
         if (gs.secondMessage() > 0) {
-            listeners.add(new SecondMessage(gs.secondMessage(), gs.maxSparsity()));
+            listeners.add(new SecondMessage(gs.secondMessage(), gs.maxSparsity(),
+                    TrainingMasters.residualClipping(gs)));
         }
         if (resyncReplicas()) {
             listeners.add(new ReplicaResync());

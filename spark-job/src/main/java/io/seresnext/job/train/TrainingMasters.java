@@ -84,11 +84,20 @@ public final class TrainingMasters {
         };
     }
 
-    /** DL4J's residual clipping, or none: a post-processor that leaves the residual as it is. */
+    /**
+     * What DL4J applies to the residual after the step's message: its residual clipping, or none (a post-processor
+     * that leaves the residual as it is) when there is no clipping or {@link SecondMessage} clips after its message.
+     */
     static ResidualPostProcessor residualPostProcessor(JobConfig.GradientSharing gs) {
+        ResidualPostProcessor clipping = residualClipping(gs);
+        return clipping == null || gs.secondMessage() > 0 ? new KeepResidual() : clipping;
+    }
+
+    /** DL4J's residual clipping as configured; null for none. */
+    static ResidualPostProcessor residualClipping(JobConfig.GradientSharing gs) {
         return gs.residualClipping() > 0
                 ? new ResidualClippingPostProcessor(gs.residualClipping(), gs.residualClippingEvery())
-                : new KeepResidual();
+                : null;
     }
 
     /** Keeps every bit of update mass until it is sent. */

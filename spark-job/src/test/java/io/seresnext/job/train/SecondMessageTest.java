@@ -12,6 +12,7 @@ import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumula
 import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithmReducer;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.residual.ResidualClippingPostProcessor;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.FixedThresholdAlgorithm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -85,7 +86,7 @@ class SecondMessageTest {
         assertFalse(oneMessage.step().dense(), "the test needs a sparse message at the last step");
 
         for (double unit : new double[] {1, 2}) {
-            INDArray afterSecond = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(unit, 1))
+            INDArray afterSecond = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(unit, 1, null))
                     .residual();
 
             double second = unit * threshold;
@@ -103,25 +104,47 @@ class SecondMessageTest {
 
     @Test
     @Timeout(300)
-    void bothMessagesTogetherCarryNoMoreEntriesThanTheBudget() throws Exception {
+    void theSecondMessageCarriesNoMoreEntriesThanItsOwnBudget() throws Exception {
         double threshold = threshold();
         AfterSteps oneMessage = train(new FixedThresholdAlgorithm(threshold), null);
         long length = oneMessage.residual().length();
-        long stepEntries = oneMessage.step().entries(length);
         long stillLarge = Transforms.abs(oneMessage.residual()).gte(threshold).castTo(DataType.INT32)
                 .sumNumber().longValue();
         int room = 3;
         assertTrue(stillLarge > room, "the test needs more entries left to send (" + stillLarge + ") than the budget "
                 + "leaves room for");
+        assertTrue(oneMessage.step().entries(length) > room, "the test needs a step's message larger than the "
+                + "budget, so that a budget shared with it would leave the second message nothing");
 
-        double share = (stepEntries + room + 0.5) / length;
-        INDArray capped = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, share)).residual();
-        assertEquals(room, changedEntries(capped, oneMessage.residual()), "the step's message used all but " + room
-                + " entries of the budget; the second message may carry only those");
+        INDArray capped = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, (room + 0.5) / length,
+                null)).residual();
+        assertEquals(room, changedEntries(capped, oneMessage.residual()), "a budget of " + room + " entries, whatever "
+                + "the step's message carried");
 
-        double full = (stepEntries + 1.0) / length;   // room for one entry: DL4J's encoder sends two or none
-        INDArray none = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, full)).residual();
-        assertEquals(0, changedEntries(none, oneMessage.residual()), "no second message once the budget is spent");
+        double one = 1.0 / length;   // room for one entry: DL4J's encoder sends two or none
+        INDArray none = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, one, null)).residual();
+        assertEquals(0, changedEntries(none, oneMessage.residual()), "no second message below two entries");
+    }
+
+    @Test
+    @Timeout(300)
+    void theResidualIsClippedAfterTheSecondMessageNotBeforeIt() throws Exception {
+        double threshold = threshold();
+        AfterSteps oneMessage = train(new FixedThresholdAlgorithm(threshold), null);
+        double bound = 2 * threshold;
+        // DL4J's clipping every step (it skips iteration 0, where the step's message was dense and none followed)
+        INDArray clipped = train(new FixedThresholdAlgorithm(threshold), new SecondMessage(1, 1,
+                new ResidualClippingPostProcessor(2, 1))).residual();
+
+        INDArray afterStep = oneMessage.residual();
+        INDArray stillLarge = Transforms.abs(afterStep).gte(threshold).castTo(DataType.FLOAT);
+        INDArray afterSecond = afterStep.sub(stillLarge.mul(Transforms.sign(afterStep)).mul(threshold));
+        assertTrue(Transforms.abs(afterSecond).gt(bound).castTo(DataType.INT32).sumNumber().longValue() > 0,
+                "the test needs entries the clipping bounds after the second message");
+        INDArray expected = Transforms.min(Transforms.max(afterSecond, -bound), bound);
+        double error = clipped.sub(expected).norm1Number().doubleValue() / expected.norm1Number().doubleValue();
+        assertTrue(error < 1e-5, "the residual should be the step's minus the second message, clipped to +-" + bound
+                + " (relative L1 error " + error + "); clipped first, the second message would have sent less");
     }
 
     @Test
@@ -130,7 +153,7 @@ class SecondMessageTest {
         double threshold = threshold();
         RecordingThreshold recorder = new RecordingThreshold(threshold);
         int steps = STEPS + 1;
-        train(recorder, new SecondMessage(3, 1), steps);
+        train(recorder, new SecondMessage(3, 1, null), steps);
 
         assertEquals(steps, recorder.lastThresholds.size(), "one threshold per step, none for the second message");
         for (int i = 1; i < steps; i++) {
