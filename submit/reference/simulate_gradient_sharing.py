@@ -19,9 +19,11 @@ What may be switched, one at a time, to see what each costs (BENCHMARKS.md has t
   --encoding topk-values    the same entries as the threshold message, each with its own value (not DL4J)
   --extra-unit K            the job's second message: after the step's, one more at K thresholds
   --passes P                up to P thresholds per entry and step (as if P messages could be sent)
-  --extra-passes P          the job's thresholds-per-step: the step's message (one threshold per entry, the only one
-                            the threshold sees; then clipping), then one extra message moving each entry by up to
-                            P - 1 more thresholds, both within --max-sparsity of the entries counted with repeats
+  --extra-passes P          the job's second-message, in DL4J's order: the step's message (one threshold per entry,
+                            the only one the threshold sees), clipping, then one extra message moving each entry by
+                            up to P - 1 more thresholds (an index repeated per pass), both within --max-sparsity of
+                            the entries; --extra-cap S gives the extra message a budget of its own, --extra-clip-last
+                            clips after it (the job's order now)
   --quantile Q              tau chosen every step so that a share Q of the entries reach it
   --momentum-masking        each replica's momentum zeroed where a message moved an entry (DGC)
   --tau-follows-lr          tau scaled by the learning-rate schedule (rate / peak rate) on top of its adaptation
@@ -60,7 +62,7 @@ class Replica:
         self.tau_scale = 1.0  # --tau-follows-lr: the schedule's rate over its peak
 
     def encode_extra_passes(self, big, step):
-        """The job's thresholds-per-step, in DL4J's order: message, clipping, then the extra message."""
+        """The step's message, then the job's extra message (--extra-passes), clipping between or after them."""
         a = self.a
         first = big.float() * self.tau * self.residual.sign()
         self.residual.sub_(first)
@@ -120,6 +122,10 @@ class Replica:
         tau_base = self.tau  # what the adaptive algorithm keeps; this step encodes and clips at the scaled one
         self.tau = tau_base * self.tau_scale
         big = self.residual.abs() >= self.tau
+        if a.extra_passes > 1:
+            result = self.encode_extra_passes(big, step)
+            self.tau = tau_base
+            return result
         if a.encoding == "topk-values":  # not DL4J: the largest entries with their values, same count
             message = torch.where(big, self.residual, torch.zeros(()))
             self.bytes_share = big.float().mean().item()
@@ -127,8 +133,6 @@ class Replica:
             units = (self.residual.abs() / self.tau).floor().clamp(max=a.passes)
             message = self.tau * self.residual.sign() * units
             self.bytes_share = units.mean().item()
-            if a.extra_passes > 1:
-                return self.encode_extra_passes(big, step)
             if a.extra_unit > 0:  # the step's message, then one extra message at extra_unit thresholds
                 first = big.float() * self.tau * self.residual.sign()
                 left = self.residual - first
@@ -138,12 +142,7 @@ class Replica:
         self.residual.sub_(message)
         sent = big.float().mean().item()
         self.last_sparsity = sent
-        discarded = 0.0
-        if a.residual_clipping > 0 and (step + 1) % a.residual_clipping_every == 0:
-            bound = a.residual_clipping * self.tau
-            clipped = self.residual.clamp(-bound, bound)
-            discarded = (self.residual - clipped).abs().sum().item()
-            self.residual = clipped
+        discarded = self.clip(step)
         self.tau = tau_base
         return message, discarded, sent
 
@@ -173,7 +172,7 @@ def main():
     ap.add_argument("--quantile", type=float, default=0, help="tau: this share of entries above it, every step")
     ap.add_argument("--passes", type=int, default=1, help="encodings of the residual per step")
     ap.add_argument("--extra-passes", type=int, default=1,
-                    help="the job's thresholds-per-step: an extra message with up to this many - 1 more thresholds")
+                    help="the job's second message, with up to this many - 1 more thresholds per entry")
     ap.add_argument("--extra-clip-last", action="store_true",
                     help="with --extra-passes: clip the residual after the extra message instead of before it")
     ap.add_argument("--extra-cap", type=float, default=0,
