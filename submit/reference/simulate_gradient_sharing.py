@@ -28,6 +28,13 @@ What may be switched, one at a time, to see what each costs (BENCHMARKS.md has t
   --momentum-masking        each replica's momentum zeroed where a message moved an entry (DGC)
   --tau-follows-lr          tau scaled by the learning-rate schedule (rate / peak rate) on top of its adaptation
   --flush-at-end            every replica's residual applied to the model after the last step
+  --start-skew D            two executors out of step (0: the same two-replica replay in step, its control):
+                            each epoch one replica starts D steps after the other and drops the other's first D
+                            messages (DL4J's consumer is in bypass mode before its fit); each replica applies its
+                            own message at once and the other's before its next step; at each epoch's start both
+                            take the driver's model, which applies every message (the job's replica resync);
+                            --skew-keeps-messages: nothing dropped. The job's executors log their skew
+                            (GradientTrafficListener's "iterations late")
   --residual-clipping 0, --min-sparsity, --max-sparsity, --halving-iterations: DL4J's settings
 Prints per epoch the validation top-1, the share of the update mass computed that arrived (late mass from the
 residual counts when it arrives, so a late epoch can exceed 1), the share clipping discarded, the share of entries
@@ -147,6 +154,48 @@ class Replica:
         return message, discarded, sent
 
 
+def skewed_epoch(a, model, params, decay_mask, replicas, driver, batches, data, first_iteration, per_epoch, gen,
+                 early):
+    """One epoch of two replicas `a.start_skew` steps apart (--start-skew); returns the driver's parameters and the
+    epoch's counts (computed, arrived, discarded, sent, entries) like the lockstep loop's."""
+    train_x, train_y = data
+    skew = a.start_skew
+    late = 1 - early
+    own = [driver.clone(), driver.clone()]  # each replica's parameters, resynchronised to the driver's
+    counts = [0.0] * 5
+    steps = len(batches)
+    for slot in range(steps + skew):
+        messages = {}
+        for r, step in ((early, slot), (late, slot - skew)):
+            if not 0 <= step < steps:
+                continue
+            iteration = first_iteration + step
+            lr = ref.learning_rate(a, iteration, per_epoch) / a.workers
+            index = batches[step].tensor_split(a.workers)[r]
+            x, y = ref.batch(train_x, train_y, index, a.image_size, True, gen)
+            torch.nn.utils.vector_to_parameters(own[r], params)
+            model.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            grad = torch.cat([p.grad.reshape(-1) for p in params])
+            update = replicas[r].update(grad, own[r], decay_mask, lr)
+            counts[0] += update.abs().sum().item()
+            message, lost, share = replicas[r].encode(update, iteration)
+            counts[1] += message.abs().sum().item()
+            counts[2] += lost
+            counts[3] += share / a.workers
+            counts[4] += replicas[r].bytes_share / a.workers
+            messages[r] = message
+        for r, message in messages.items():
+            driver.sub_(message)
+            own[r].sub_(message)
+            other = 1 - r
+            late_not_started = other == late and slot < skew and not a.skew_keeps_messages
+            if not late_not_started:
+                own[other].sub_(message)
+    torch.nn.utils.vector_to_parameters(driver, params)
+    return driver, counts
+
+
 def main():
     ap = argparse.ArgumentParser(description="DL4J's gradient sharing replayed in PyTorch")
     ap.add_argument("--data", required=True)
@@ -184,7 +233,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--flush-at-end", action="store_true", help="apply every replica's residual after the last step")
     ap.add_argument("--tau-follows-lr", action="store_true", help="tau scaled by the schedule's rate / peak rate")
+    ap.add_argument("--skew-keeps-messages", action="store_true",
+                    help="with --start-skew: the late replica still gets the early one's first messages")
+    ap.add_argument("--start-skew", type=int, default=-1,
+                    help="two replicas this many steps apart every epoch (see the module's help); 0: the same "
+                         "two-replica replay in step, its control")
     a = ap.parse_args()
+    if a.start_skew >= 0 and (a.workers != 2 or a.encoding == "none" or a.tau_follows_lr or a.momentum_masking):
+        ap.error("--start-skew replays two replicas with the threshold encoding and no other switch")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
@@ -206,7 +262,14 @@ def main():
     for epoch in range(1, a.epochs + 1):
         model.train()
         computed = arrived = discarded = sent = entries = 0.0
-        for index in ref.epoch_batches(len(train_y), a.batch_size, gen):
+        if a.start_skew >= 0:
+            batches = ref.epoch_batches(len(train_y), a.batch_size, gen)
+            driver = torch.nn.utils.parameters_to_vector(params).detach().clone()
+            _, (computed, arrived, discarded, sent, entries) = skewed_epoch(
+                a, model, params, decay_mask, replicas, driver, batches, (train_x, train_y), iteration, per_epoch,
+                gen, early=epoch % 2)
+            iteration += len(batches)
+        for index in ([] if a.start_skew >= 0 else ref.epoch_batches(len(train_y), a.batch_size, gen)):
             lr = ref.learning_rate(a, iteration, per_epoch) / a.workers
             if a.tau_follows_lr:
                 for r in replicas:

@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Gradient sharing's traffic as one executor sees it: every encoded update that reaches this JVM from another node
  * (the driver relays each executor's updates to all the others), counted by the node that sent it, with its payload
- * bytes. Logged on the executor when it first hears from a node and at each new epoch, so the logs show that
- * updates cross between executor JVMs and how many bytes a worker sends per iteration. DL4J counts none of this on
- * executors.
+ * bytes, and how late each arrives: the iteration DL4J stamps on the message against the last iteration this
+ * executor's workers finished when it arrived. Logged on the executor when it first hears from a node and at each new
+ * epoch, so the logs show that updates cross between executor JVMs, how many bytes a worker sends per iteration and
+ * how stale the other executor's updates are when they arrive. DL4J counts none of this on executors.
  */
 public final class GradientTrafficListener extends BaseTrainingListener implements Serializable {
 
@@ -34,11 +35,14 @@ public final class GradientTrafficListener extends BaseTrainingListener implemen
     private static final AtomicBoolean SUBSCRIBED = new AtomicBoolean();
     private static final Map<String, Traffic> RECEIVED = new ConcurrentHashMap<>();
     private static final AtomicInteger LOGGED_EPOCH = new AtomicInteger();
+    /** the highest iteration a worker of this executor has finished; its workers share the schedule's counts */
+    private static final AtomicInteger LAST_ITERATION = new AtomicInteger(-1);
 
-    /** Updates and payload bytes received from one node. */
+    /** Updates and payload bytes received from one node, and how late they arrived. */
     private static final class Traffic {
         final LongAdder updates = new LongAdder();
         final LongAdder bytes = new LongAdder();
+        final IterationLag lag = new IterationLag();
     }
 
     @Override
@@ -46,6 +50,7 @@ public final class GradientTrafficListener extends BaseTrainingListener implemen
         if (!SUBSCRIBED.get()) {
             subscribe();
         }
+        LAST_ITERATION.accumulateAndGet(iteration, Math::max);
         int current = WorkerEpoch.current();
         int logged = LOGGED_EPOCH.get();
         if (current != logged && LOGGED_EPOCH.compareAndSet(logged, current) && !RECEIVED.isEmpty()) {
@@ -78,6 +83,7 @@ public final class GradientTrafficListener extends BaseTrainingListener implemen
                     t.updates.increment();
                     INDArray payload = update.getPayload();
                     t.bytes.add(payload == null ? 0 : payload.length() * payload.dataType().width());
+                    t.lag.record(LAST_ITERATION.get() - update.getIteration());
                 }
             }
 
@@ -91,11 +97,11 @@ public final class GradientTrafficListener extends BaseTrainingListener implemen
         });
     }
 
-    /** "node X: N updates, B bytes; ..." for everything received so far. */
+    /** "N updates (B payload bytes) from node X (since the last line: lags); ...": counts since the start. */
     static String summary() {
         StringBuilder s = new StringBuilder("received ");
         RECEIVED.forEach((node, t) -> s.append(String.format(Locale.ROOT, "%d updates (%d payload bytes) from node "
-                + "%s; ", t.updates.sum(), t.bytes.sum(), node)));
+                + "%s (since the last line: %s); ", t.updates.sum(), t.bytes.sum(), node, t.lag.summaryAndReset())));
         return s.substring(0, s.length() - 2);
     }
 }
