@@ -156,8 +156,9 @@ class Replica:
 
 def skewed_epoch(a, model, params, decay_mask, replicas, driver, batches, data, first_iteration, per_epoch, gen,
                  early):
-    """One epoch of two replicas `a.start_skew` steps apart (--start-skew); returns the driver's parameters and the
-    epoch's counts (computed, arrived, discarded, sent, entries) like the lockstep loop's."""
+    """One epoch of two replicas `a.start_skew` steps apart (--start-skew), applying every message to `driver` and
+    leaving it in the model; returns the epoch's counts (computed, arrived, discarded, sent, entries) like the
+    lockstep loop's."""
     train_x, train_y = data
     skew = a.start_skew
     late = 1 - early
@@ -193,7 +194,7 @@ def skewed_epoch(a, model, params, decay_mask, replicas, driver, batches, data, 
             if not late_not_started:
                 own[other].sub_(message)
     torch.nn.utils.vector_to_parameters(driver, params)
-    return driver, counts
+    return counts
 
 
 def main():
@@ -265,34 +266,35 @@ def main():
         if a.start_skew >= 0:
             batches = ref.epoch_batches(len(train_y), a.batch_size, gen)
             driver = torch.nn.utils.parameters_to_vector(params).detach().clone()
-            _, (computed, arrived, discarded, sent, entries) = skewed_epoch(
+            computed, arrived, discarded, sent, entries = skewed_epoch(
                 a, model, params, decay_mask, replicas, driver, batches, (train_x, train_y), iteration, per_epoch,
                 gen, early=epoch % 2)
             iteration += len(batches)
-        for index in ([] if a.start_skew >= 0 else ref.epoch_batches(len(train_y), a.batch_size, gen)):
-            lr = ref.learning_rate(a, iteration, per_epoch) / a.workers
-            if a.tau_follows_lr:
-                for r in replicas:
-                    r.tau_scale = max(lr * a.workers / a.lr, 1e-3)
-            x, y = ref.batch(train_x, train_y, index, a.image_size, True, gen)
-            flat = torch.nn.utils.parameters_to_vector(params).detach()
-            total = torch.zeros(n)
-            for replica, part in zip(replicas, torch.arange(len(y)).tensor_split(a.workers)):
-                model.zero_grad(set_to_none=True)
-                F.cross_entropy(model(x[part]), y[part]).backward()
-                grad = torch.cat([p.grad.reshape(-1) for p in params])
-                update = replica.update(grad, flat, decay_mask, lr)
-                computed += update.abs().sum().item()
-                message, lost, share = replica.encode(update, iteration)
-                if a.momentum_masking:
-                    replica.momentum[message != 0] = 0
-                arrived += message.abs().sum().item()
-                discarded += lost
-                sent += share / a.workers
-                entries += replica.bytes_share / a.workers
-                total.add_(message)
-            torch.nn.utils.vector_to_parameters(flat - total, params)
-            iteration += 1
+        else:
+            for index in ref.epoch_batches(len(train_y), a.batch_size, gen):
+                lr = ref.learning_rate(a, iteration, per_epoch) / a.workers
+                if a.tau_follows_lr:
+                    for r in replicas:
+                        r.tau_scale = max(lr * a.workers / a.lr, 1e-3)
+                x, y = ref.batch(train_x, train_y, index, a.image_size, True, gen)
+                flat = torch.nn.utils.parameters_to_vector(params).detach()
+                total = torch.zeros(n)
+                for replica, part in zip(replicas, torch.arange(len(y)).tensor_split(a.workers)):
+                    model.zero_grad(set_to_none=True)
+                    F.cross_entropy(model(x[part]), y[part]).backward()
+                    grad = torch.cat([p.grad.reshape(-1) for p in params])
+                    update = replica.update(grad, flat, decay_mask, lr)
+                    computed += update.abs().sum().item()
+                    message, lost, share = replica.encode(update, iteration)
+                    if a.momentum_masking:
+                        replica.momentum[message != 0] = 0
+                    arrived += message.abs().sum().item()
+                    discarded += lost
+                    sent += share / a.workers
+                    entries += replica.bytes_share / a.workers
+                    total.add_(message)
+                torch.nn.utils.vector_to_parameters(flat - total, params)
+                iteration += 1
         if a.flush_at_end and epoch == a.epochs:
             flat = torch.nn.utils.parameters_to_vector(params).detach()
             torch.nn.utils.vector_to_parameters(flat - sum(r.residual for r in replicas), params)
