@@ -142,6 +142,11 @@ final class NativeBatchNormHelper implements BatchNormalizationHelper {
 
     // --- statistics ----------------------------------------------------------------------------------------------
 
+    /** The per-channel mean and biased variance of the last training-mode forward pass, or null before one. */
+    double[][] lastBatchStatistics() {
+        return batchMean == null ? null : new double[][] {batchMean, batchVar};
+    }
+
     /** Per-channel mean and (biased) variance from per-row means and variances, combined in double precision. */
     private void batchStatistics(INDArray x) {
         int n = (int) x.size(0);

@@ -78,6 +78,31 @@ public class NativeBatchNormalization extends BatchNormalization {
         return value == null || value == 0.0;
     }
 
+    /** Whether {@code layer} normalises on this project's helper, which keeps its last batch statistics. */
+    public static boolean keepsBatchStatistics(Layer layer) {
+        return helperOf(layer) != null;
+    }
+
+    /**
+     * The per-channel mean and biased variance {@code layer} normalised its last training-mode batch with (each pass
+     * makes new arrays), or null when it has not run in training mode or does not keep them.
+     */
+    public static double[][] lastBatchStatistics(Layer layer) {
+        NativeBatchNormHelper helper = helperOf(layer);
+        return helper == null ? null : helper.lastBatchStatistics();
+    }
+
+    private static NativeBatchNormHelper helperOf(Layer layer) {
+        if (!(layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization bn)) {
+            return null;
+        }
+        try {
+            return HELPER.get(bn) instanceof NativeBatchNormHelper helper ? helper : null;
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
                              int layerIndex, INDArray layerParamsView, boolean initializeParams,

@@ -1,6 +1,7 @@
 package io.seresnext.job.train;
 
 import io.seresnext.job.data.ShardBatchLoader;
+import io.seresnext.model.layers.NativeBatchNormalization;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -75,21 +76,74 @@ public final class BatchNormRecalibration {
         };
     }
 
-    /** The batch-norm layers' input moments over these batches, the network run in training mode. */
+    /**
+     * The batch-norm layers' input moments over these batches, the network run in training mode. Where every batch
+     * norm keeps the statistics it normalised with (the project's layers), a forward pass in DL4J's workspaces gives
+     * them; otherwise each layer's input is taken from the activations, which DL4J copies out of its workspaces
+     * (several times slower: BENCHMARKS.md, "Throughput").
+     */
     static Moments moments(ComputationGraph net, Iterator<INDArray> batches) {
-        Moments m = new Moments();
         Map<String, String> inputOf = batchNormInputs(net);
+        boolean kept = inputOf.keySet().stream()
+                .allMatch(name -> NativeBatchNormalization.keepsBatchStatistics(net.getLayer(name)));
+        return kept ? keptMoments(net, inputOf.keySet(), batches) : activationMoments(net, inputOf, batches);
+    }
+
+    /** From the statistics each batch norm normalised with: mean, and biased variance + mean squared. */
+    private static Moments keptMoments(ComputationGraph net, Iterable<String> batchNorms, Iterator<INDArray> batches) {
+        Moments m = new Moments();
+        Map<String, double[]> previous = new HashMap<>();
         while (batches.hasNext()) {
-            Map<String, INDArray> activations = net.feedForward(batches.next(), true);
-            inputOf.forEach((bn, input) -> {
-                INDArray x = activations.get(input);
-                int[] reduce = x.rank() == 4 ? new int[] {0, 2, 3} : new int[] {0};
-                Moments.add(m.mean, bn, x.mean(reduce).toDoubleVector());
-                Moments.add(m.square, bn, x.mul(x).mean(reduce).toDoubleVector());
-            });
+            net.output(true, batches.next());
+            for (String bn : batchNorms) {
+                double[][] s = NativeBatchNormalization.lastBatchStatistics(net.getLayer(bn));
+                if (s == null || s[0] == previous.put(bn, s[0])) {
+                    throw new IllegalStateException("batch norm " + bn + " kept no statistics of this batch");
+                }
+                double[] square = new double[s[0].length];
+                for (int k = 0; k < square.length; k++) {
+                    square[k] = s[1][k] + s[0][k] * s[0][k];
+                }
+                Moments.add(m.mean, bn, s[0]);
+                Moments.add(m.square, bn, square);
+            }
             m.batches++;
         }
         return m;
+    }
+
+    /** From the activations feeding each batch norm. */
+    static Moments activationMoments(ComputationGraph net, Map<String, String> inputOf, Iterator<INDArray> batches) {
+        Moments m = new Moments();
+        while (batches.hasNext()) {
+            INDArray features = batches.next();
+            Map<String, INDArray> activations = net.feedForward(features, true);
+            inputOf.forEach((bn, input) -> {
+                INDArray x = activations.get(input);
+                int[] reduce = x.rank() == 4 ? new int[] {0, 2, 3} : new int[] {0};
+                try (INDArray mean = x.mean(reduce); INDArray square = x.mul(x); INDArray meanSquare =
+                        square.mean(reduce)) {
+                    Moments.add(m.mean, bn, mean.toDoubleVector());
+                    Moments.add(m.square, bn, meanSquare.toDoubleVector());
+                }
+            });
+            release(activations.values(), features);
+            m.batches++;
+        }
+        return m;
+    }
+
+    /**
+     * Frees the detached copies of one batch's activations now. Left to the garbage collector, a batch's copies of
+     * every vertex output (hundreds of full-size arrays) outgrow JavaCPP's off-heap limit, whose allocator then
+     * forces collections and waits: the pass took several times the epoch's fit (BENCHMARKS.md, "Throughput").
+     */
+    static void release(Iterable<INDArray> arrays, INDArray keep) {
+        for (INDArray a : arrays) {
+            if (a != keep && !a.wasClosed() && a.closeable()) {
+                a.close();
+            }
+        }
     }
 
     /** Each batch-norm layer's name, with the name of the vertex whose output it normalises. */

@@ -1,5 +1,6 @@
 package io.seresnext.job.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.seresnext.job.config.JobConfig;
 import io.seresnext.job.testing.TestJobs;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.junit.jupiter.api.Test;
@@ -63,5 +65,42 @@ class BatchNormRecalibrationTest {
                 .getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD), 1e-4), pooledStd.toString());
         assertEquals(BatchNormRecalibration.batchNormInputs(net).size(), BatchNormRecalibration.moments(net,
                 List.of(a).iterator()).mean.size(), "every batch-norm layer is covered");
+    }
+
+    @Test
+    void aBatchsActivationsAreFreedExceptTheKeptInputAndViews() {
+        ComputationGraph net = network();
+        INDArray x = batch(4);
+        java.util.Map<String, INDArray> activations = net.feedForward(x, true);
+        INDArray stem = activations.get("stem_bn");
+        INDArray view = stem.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0));
+        List<INDArray> all = new java.util.ArrayList<>(activations.values());
+        all.add(view);
+        all.add(x);
+        BatchNormRecalibration.release(all, x);
+        assertTrue(stem.wasClosed(), "a detached activation is freed");
+        assertFalse(x.wasClosed(), "the batch's input stays with its owner");
+        assertFalse(view.closeable(), "a view is not freed on its own");
+        assertEquals(x.shape()[0], x.dup().shape()[0], "the kept input is still readable");
+    }
+
+    /** The statistics the project's batch norms keep are those of their inputs, taken from the activations. */
+    @Test
+    void keptStatisticsEqualThoseOfTheActivations() {
+        ComputationGraph net = network();
+        List<INDArray> batches = List.of(batch(4), batch(5));
+        Map<String, String> inputOf = BatchNormRecalibration.batchNormInputs(net);
+        BatchNormRecalibration.Moments kept = BatchNormRecalibration.moments(net, batches.iterator());
+        BatchNormRecalibration.Moments taken = BatchNormRecalibration.activationMoments(net, inputOf,
+                batches.iterator());
+        assertEquals(inputOf.keySet(), kept.mean.keySet());
+        for (String bn : inputOf.keySet()) {
+            assertArrayEquals(taken.mean.get(bn), kept.mean.get(bn), 1e-4 * scale(taken.mean.get(bn)), bn);
+            assertArrayEquals(taken.square.get(bn), kept.square.get(bn), 1e-4 * scale(taken.square.get(bn)), bn);
+        }
+    }
+
+    private static double scale(double[] values) {
+        return java.util.Arrays.stream(values).map(Math::abs).max().orElse(1) + 1e-6;
     }
 }
