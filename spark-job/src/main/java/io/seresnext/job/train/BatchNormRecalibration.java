@@ -134,9 +134,8 @@ public final class BatchNormRecalibration {
     }
 
     /**
-     * Frees the detached copies of one batch's activations now. Left to the garbage collector, a batch's copies of
-     * every vertex output (hundreds of full-size arrays) outgrow JavaCPP's off-heap limit, whose allocator then
-     * forces collections and waits: the pass took several times the epoch's fit (BENCHMARKS.md, "Throughput").
+     * Frees the detached copies of one batch's activations now instead of leaving hundreds of full-size off-heap
+     * arrays per batch to the garbage collector (BENCHMARKS.md, "Throughput").
      */
     static void release(Iterable<INDArray> arrays, INDArray keep) {
         for (INDArray a : arrays) {
