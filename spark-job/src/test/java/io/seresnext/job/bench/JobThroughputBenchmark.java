@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -17,9 +18,9 @@ import org.apache.hadoop.conf.Configuration;
  * The training job's throughput against the training step's ({@code bench-model}) for the same preset, input,
  * per-worker batch and cores, in one sitting: parameter averaging and gradient sharing with one worker on two
  * threads in local mode, and both across the two one-core executor JVMs of a standalone cluster on this machine
- * (against twice the one-thread step). The job's figure is the epoch's images over its fit (what its epoch lines
- * print), median over the epochs after the first (which starts the workers); the whole epoch (fit, batch-norm
- * statistics, validation, checkpoint) is printed next to it. Run by submit/bench-job.sh; a benchmark, not a test.
+ * (against two one-thread steps run side by side). The job's figure is the epoch's images over its fit (what its
+ * epoch lines print), median over the epochs after the first (which starts the workers); the whole epoch (fit,
+ * batch-norm statistics, validation, checkpoint) is printed next to it. Run by submit/bench-job.sh; a benchmark, not a test.
  */
 public final class JobThroughputBenchmark {
 
@@ -66,16 +67,19 @@ public final class JobThroughputBenchmark {
                 "model.image-size=" + o.imageSize()), Map.of(), work.resolve("prepare.log"));
 
         // the steps first, then the jobs, all in this sitting
-        double stepAllCores = step(o, 2, work);
-        double stepOneCore = cluster ? step(o, 1, work) : Double.NaN;
-        System.out.printf(Locale.ROOT, "step: %.2f img/s on 2 threads, %.2f on 1%n", stepAllCores, stepOneCore);
+        double stepAllCores = step(o, 2, work, "step-2t");
+        double stepOneCore = cluster ? step(o, 1, work, "step-1t") : Double.NaN;
+        double[] stepsSideBySide = cluster ? stepsSideBySide(o, work) : new double[] {Double.NaN, Double.NaN};
+        double stepCluster = stepsSideBySide[0] + stepsSideBySide[1];
+        System.out.printf(Locale.ROOT, "step: %.2f img/s on 2 threads, %.2f on 1 (the other core idle), %.2f + %.2f "
+                + "on 1 each, side by side%n", stepAllCores, stepOneCore, stepsSideBySide[0], stepsSideBySide[1]);
 
         List<Result> results = new ArrayList<>();
         try (StandaloneCluster standalone = cluster ? new StandaloneCluster(1, "3g", List.of(List.of(), List.of()))
                 : null) {
             for (String run : o.runs()) {
                 boolean onCluster = run.endsWith("cluster");
-                Result r = train(run, o, data, work, standalone, onCluster ? 2 * stepOneCore : stepAllCores);
+                Result r = train(run, o, data, work, standalone, onCluster ? stepCluster : stepAllCores);
                 results.add(r);
                 System.out.printf(Locale.ROOT, "%s: fit %.2f img/s, whole epoch %.2f img/s%n", run,
                         r.fitImagesPerSecond(), r.epochImagesPerSecond());
@@ -90,9 +94,28 @@ public final class JobThroughputBenchmark {
         return o.imageSize() * 8 / 7;
     }
 
+    /**
+     * Two one-thread steps at once, one per core: what the two one-core executors train against. A core runs the step
+     * slower while the other core is busy than while it idles (shared caches and memory bandwidth), so twice one
+     * step alone is not what two executors on these cores can reach.
+     */
+    static double[] stepsSideBySide(Options o, Path work) throws Exception {
+        CompletableFuture<Double> first = CompletableFuture.supplyAsync(() -> stepUnchecked(o, work, "step-1t-a"));
+        CompletableFuture<Double> second = CompletableFuture.supplyAsync(() -> stepUnchecked(o, work, "step-1t-b"));
+        return new double[] {first.get(), second.get()};
+    }
+
+    private static double stepUnchecked(Options o, Path work, String name) {
+        try {
+            return step(o, 1, work, name);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** bench-model's median images/sec at the options' shapes on this many threads. */
-    static double step(Options o, int threads, Path work) throws Exception {
-        Path log = work.resolve("step-" + threads + "t.log");
+    static double step(Options o, int threads, Path work, String name) throws Exception {
+        Path log = work.resolve(name + ".log");
         int status = ClusterBenchmark.exec(List.of("bash", ROOT.resolve("submit/local.sh").toString(),
                 "bench-model", "--preset", o.preset(), "--batch", String.valueOf(o.batch()), "--input", o.input(),
                 // 20 warm-up steps: with bench-model's default 5 the step had not reached its speed yet
