@@ -9,7 +9,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -96,20 +98,17 @@ public final class JobThroughputBenchmark {
 
     /**
      * Two one-thread steps at once, one per core: what the two one-core executors train against. A core runs the step
-     * slower while the other core is busy than while it idles (shared caches and memory bandwidth), so twice one
-     * step alone is not what two executors on these cores can reach.
+     * slower while the other core is busy than while it idles (BENCHMARKS.md, "Throughput"), so twice one step alone
+     * is not what two executors on these cores can reach.
      */
     static double[] stepsSideBySide(Options o, Path work) throws Exception {
-        CompletableFuture<Double> first = CompletableFuture.supplyAsync(() -> stepUnchecked(o, work, "step-1t-a"));
-        CompletableFuture<Double> second = CompletableFuture.supplyAsync(() -> stepUnchecked(o, work, "step-1t-b"));
-        return new double[] {first.get(), second.get()};
-    }
-
-    private static double stepUnchecked(Options o, Path work, String name) {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            return step(o, 1, work, name);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
+            Future<Double> first = pool.submit(() -> step(o, 1, work, "step-1t-a"));
+            Future<Double> second = pool.submit(() -> step(o, 1, work, "step-1t-b"));
+            return new double[] {first.get(), second.get()};
+        } finally {
+            pool.shutdown();
         }
     }
 
