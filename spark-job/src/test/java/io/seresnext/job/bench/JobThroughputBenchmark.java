@@ -22,7 +22,8 @@ import org.apache.hadoop.conf.Configuration;
  * threads in local mode, and both across the two one-core executor JVMs of a standalone cluster on this machine
  * (against two one-thread steps run side by side). The job's figure is the epoch's images over its fit (what its
  * epoch lines print), median over the epochs after the first (which starts the workers); the whole epoch (fit,
- * batch-norm statistics, validation, checkpoint) is printed next to it. Run by submit/bench-job.sh; a benchmark, not a test.
+ * batch-norm statistics, validation, checkpoint) is printed next to it. Run by submit/bench-job.sh; a benchmark,
+ * not a test.
  */
 public final class JobThroughputBenchmark {
 
